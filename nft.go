@@ -1,0 +1,95 @@
+package coffer
+
+import (
+	"encoding/json"
+	"math/big"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// Collection statuses follow the deployment transaction.
+const (
+	CollectionPending  = "pending"
+	CollectionDeployed = "deployed"
+	CollectionFailed   = "failed"
+)
+
+// Collection is an ERC-721 contract deployed (or being deployed) by coffer.
+type Collection struct {
+	ID          string
+	ChainID     uint64
+	Name        string
+	Symbol      string
+	BaseURI     string
+	Address     *common.Address // known once the deployment is mined
+	Status      string
+	TxID        string
+	Minter      common.Address // platform wallet holding the minter role
+	TotalMinted uint64
+	CreatedAt   time.Time
+}
+
+// Mint statuses follow the mint transaction.
+const (
+	MintQueued    = "queued"
+	MintPending   = "pending"
+	MintMined     = "mined"
+	MintConfirmed = "confirmed"
+	MintFailed    = "failed"
+)
+
+// Mint is one request to mint a token. Its metadata is stored before the
+// transaction is queued.
+type Mint struct {
+	ID             string
+	CollectionID   string
+	OwnerID        string // users.id of the caller; "" when an admin minted
+	To             common.Address
+	TokenURI       string
+	Metadata       json.RawMessage
+	Status         string
+	TxID           string
+	TxHash         *common.Hash
+	TokenID        *big.Int
+	Error          string
+	IdempotencyKey string
+	RequestHash    []byte
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// Token is an NFT as the indexer sees it on chain.
+type Token struct {
+	ChainID     uint64
+	Contract    common.Address
+	TokenID     *big.Int
+	Owner       common.Address
+	TokenURI    string
+	MintTxHash  *common.Hash
+	BlockNumber uint64
+	UpdatedAt   time.Time
+}
+
+// TokenFilter selects tokens for listing.
+type TokenFilter struct {
+	Owner        *common.Address
+	CollectionID string
+	Contract     *common.Address
+	ChainID      uint64
+	Limit        int
+	Cursor       string
+}
+
+// Transfer is one ERC-721 Transfer event.
+type Transfer struct {
+	ChainID     uint64
+	Contract    common.Address
+	TokenID     *big.Int
+	From        common.Address
+	To          common.Address
+	TxHash      common.Hash
+	BlockNumber uint64
+	BlockHash   common.Hash
+	LogIndex    uint
+}

@@ -1,0 +1,164 @@
+package coffer
+
+import (
+	"context"
+	"math/big"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// Store is coffer's persistent state. store/sqlite and store/postgres implement
+// it and pass one conformance suite (store/storetest).
+//
+// Conventions: lookups of a missing row return an *Error with ENOTFOUND; a
+// unique key that is taken returns ECONFLICT; list methods return at most
+// Limit rows (default 50, capped at 500) newest first with an opaque cursor for
+// the next page ("" when there is none).
+type Store interface {
+	KeyStore
+
+	Ping(ctx context.Context) error
+	Close() error
+
+	// Meta is a small key/value table for facts about the deployment, such as
+	// which chain (genesis hash) the rows refer to.
+	Meta(ctx context.Context, key string) (string, error)
+	SetMeta(ctx context.Context, key, value string) error
+	// ResetChainState deletes everything that refers to a chain (transactions,
+	// nonces, collections, mints, tokens, index cursors, chain wallets stay) —
+	// used when the dev chain starts afresh.
+	ResetChainState(ctx context.Context) error
+
+	CreateUser(ctx context.Context, u *User) error
+	User(ctx context.Context, id string) (*User, error)
+	UserByIdentity(ctx context.Context, issuer, subject string) (*User, error)
+
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+	APIKey(ctx context.Context, id string) (*APIKey, error)
+
+	// CreateNonce records a SIWE nonce; ConsumeNonce deletes it and fails with
+	// ENOTFOUND when it was never issued, already used or expired at now.
+	CreateNonce(ctx context.Context, nonce string, expiresAt time.Time) error
+	ConsumeNonce(ctx context.Context, nonce string, now time.Time) error
+
+	CreateSession(ctx context.Context, s *Session) error
+	Session(ctx context.Context, id string) (*Session, error)
+	// RotateSession swaps the refresh hash if it still equals oldHash and the
+	// session is live at now; otherwise ENOTFOUND (a reused refresh token).
+	RotateSession(ctx context.Context, id string, oldHash, newHash []byte, now, expiresAt time.Time) error
+	RevokeSession(ctx context.Context, id string, at time.Time) error
+
+	CreateWallet(ctx context.Context, w *Wallet) error
+	Wallet(ctx context.Context, addr common.Address) (*Wallet, error)
+	WalletByLabel(ctx context.Context, label string) (*Wallet, error)
+	// Wallets lists wallets of ownerID ("" lists every wallet).
+	Wallets(ctx context.Context, ownerID string, limit int, cursor string) ([]*Wallet, string, error)
+	SetWalletDisabled(ctx context.Context, addr common.Address, disabled bool) error
+
+	// CreateTransaction inserts a queued transaction. A taken IdempotencyKey is ECONFLICT.
+	CreateTransaction(ctx context.Context, tx *Transaction) error
+	Transaction(ctx context.Context, id string) (*Transaction, error)
+	TransactionByIdempotencyKey(ctx context.Context, key string) (*Transaction, error)
+	TransactionByHash(ctx context.Context, hash common.Hash) (*Transaction, error)
+	Transactions(ctx context.Context, f TxFilter) ([]*Transaction, string, error)
+	// AssignNonce takes the next nonce of (tx.ChainID, tx.From), calls sign with
+	// it and persists the signed attempt, the nonce and status pending — all in
+	// one store transaction, so a nonce is used only if its signed bytes are
+	// stored. It fails with ECONFLICT if the transaction is no longer queued.
+	AssignNonce(ctx context.Context, id string, sign func(tx *Transaction, nonce uint64) (*TxAttempt, error)) (*Transaction, error)
+	// AddAttempt records a replacement and makes it the transaction's current hash.
+	AddAttempt(ctx context.Context, id string, a *TxAttempt) error
+	// UpdateTransaction records what the chain said (status, receipt fields, error).
+	UpdateTransaction(ctx context.Context, id string, u TxUpdate) error
+	// TransactionsByStatus lists transactions in any of statuses, oldest first.
+	TransactionsByStatus(ctx context.Context, chainID uint64, statuses []string, limit int) ([]*Transaction, error)
+	// NextNonce is the nonce AssignNonce would give (chain, from) now; SetNextNonce re-syncs it.
+	NextNonce(ctx context.Context, chainID uint64, from common.Address) (uint64, error)
+	SetNextNonce(ctx context.Context, chainID uint64, from common.Address, next uint64) error
+
+	// CreateCollection inserts a collection and its queued deployment transaction atomically.
+	CreateCollection(ctx context.Context, c *Collection, tx *Transaction) error
+	Collection(ctx context.Context, id string) (*Collection, error)
+	CollectionByAddress(ctx context.Context, chainID uint64, addr common.Address) (*Collection, error)
+	CollectionByTx(ctx context.Context, txID string) (*Collection, error)
+	Collections(ctx context.Context, limit int, cursor string) ([]*Collection, string, error)
+	UpdateCollection(ctx context.Context, id string, status string, addr *common.Address) error
+
+	// CreateMint inserts a mint and its queued transaction atomically. A taken
+	// IdempotencyKey is ECONFLICT.
+	CreateMint(ctx context.Context, m *Mint, tx *Transaction) error
+	Mint(ctx context.Context, id string) (*Mint, error)
+	MintByIdempotencyKey(ctx context.Context, key string) (*Mint, error)
+	MintByTx(ctx context.Context, txID string) (*Mint, error)
+	UpdateMint(ctx context.Context, id string, u MintUpdate) error
+
+	// ApplyTransfers records Transfer events and moves the index cursor of
+	// chainID to (block, hash) in one store transaction.
+	ApplyTransfers(ctx context.Context, chainID uint64, ts []Transfer, block uint64, hash common.Hash) error
+	// IndexCursor is the last block the indexer finished (0, zero hash when none).
+	IndexCursor(ctx context.Context, chainID uint64) (uint64, common.Hash, error)
+	SetTokenURI(ctx context.Context, chainID uint64, contract common.Address, tokenID *big.Int, uri string) error
+	Token(ctx context.Context, chainID uint64, contract common.Address, tokenID *big.Int) (*Token, error)
+	Tokens(ctx context.Context, f TokenFilter) ([]*Token, string, error)
+
+	// AppendAudit adds a record to the hash chain, filling Seq, PrevHash and Hash.
+	AppendAudit(ctx context.Context, r *AuditRecord) error
+	AuditRecords(ctx context.Context, f AuditFilter) ([]*AuditRecord, string, error)
+}
+
+// TxUpdate carries the fields UpdateTransaction changes; nil fields stay.
+type TxUpdate struct {
+	Status          string
+	BlockNumber     *uint64
+	BlockHash       *common.Hash
+	Hash            *common.Hash // the attempt that was mined
+	GasUsed         *uint64
+	ContractAddress *common.Address
+	Error           *string
+}
+
+// MintUpdate carries the fields UpdateMint changes; nil fields stay.
+type MintUpdate struct {
+	Status  string
+	TxHash  *common.Hash
+	TokenID *big.Int
+	Error   *string
+}
+
+// AuditRecord is one entry of the append-only signing log. Hash covers every
+// other field and PrevHash, so an edited or deleted row breaks the chain.
+type AuditRecord struct {
+	Seq       int64
+	Time      time.Time
+	Principal string
+	Wallet    common.Address
+	KeyID     string
+	Kind      string // "transaction", "message", "typed_data", "hash"
+	Digest    common.Hash
+	ChainID   uint64
+	To        *common.Address
+	Value     *big.Int
+	RequestID string
+	Outcome   string // "allowed", "refused: <rule>", "error: <reason>"
+	PrevHash  []byte
+	Hash      []byte
+}
+
+// AuditFilter selects audit records, newest first.
+type AuditFilter struct {
+	Wallet    *common.Address
+	Principal string
+	Kind      string
+	Since     *time.Time
+	Limit     int
+	Cursor    string
+}
+
+// Blob is a content store for NFT metadata and media (blob/fs, blob/s3).
+type Blob interface {
+	Put(ctx context.Context, key string, data []byte, contentType string) error
+	// Get returns ENOTFOUND for a missing key.
+	Get(ctx context.Context, key string) (data []byte, contentType string, err error)
+	Delete(ctx context.Context, key string) error
+}

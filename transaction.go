@@ -1,0 +1,90 @@
+package coffer
+
+import (
+	"math/big"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// Transaction statuses, in the order a transaction moves through them.
+const (
+	TxQueued    = "queued"    // accepted, not yet signed
+	TxPending   = "pending"   // nonce assigned, signed bytes persisted, broadcast
+	TxMined     = "mined"     // in a block, not yet deep enough
+	TxConfirmed = "confirmed" // at least the chain's confirmation depth
+	TxFailed    = "failed"    // reverted, or could not be sent
+	TxCancelled = "cancelled" // replaced by a 0-value self-transfer
+)
+
+// Transaction kinds say why coffer sends a transaction.
+const (
+	KindTransfer = "transfer" // POST /v1/transactions
+	KindRaw      = "raw"      // POST /v1/transactions/raw, signed by the user
+	KindDeploy   = "deploy"   // collection deployment
+	KindMint     = "mint"     // collection mint
+)
+
+// Transaction is one managed transaction. Nonce, Hash and Raw are set together,
+// in the same store transaction, before anything is broadcast.
+type Transaction struct {
+	ID       string
+	OwnerID  string // users.id of the principal who asked; "" for platform work
+	Kind     string
+	ChainID  uint64
+	From     common.Address
+	To       *common.Address // nil for contract creation
+	Value    *big.Int
+	Data     []byte
+	Nonce    *uint64
+	Gas      uint64
+	GasPrice *big.Int // legacy chains
+	FeeCap   *big.Int // EIP-1559 max_fee_per_gas
+	TipCap   *big.Int // EIP-1559 max_priority_fee_per_gas
+	Hash     *common.Hash
+	Raw      []byte
+	Status   string
+
+	BlockNumber     *uint64
+	BlockHash       *common.Hash
+	GasUsed         *uint64
+	ContractAddress *common.Address // for deployments, once mined
+	Error           string
+
+	IdempotencyKey string
+	RequestHash    []byte // SHA-256 of the request body that created it
+	Attempts       []TxAttempt
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// TxAttempt is one signed version of a transaction; replacements add more.
+type TxAttempt struct {
+	Hash      common.Hash
+	Raw       []byte
+	GasPrice  *big.Int
+	FeeCap    *big.Int
+	TipCap    *big.Int
+	CreatedAt time.Time
+}
+
+// TxFilter selects transactions for listing, newest first.
+type TxFilter struct {
+	OwnerID string // "" = all (admins)
+	From    *common.Address
+	Status  string
+	Kind    string
+	Limit   int
+	Cursor  string // opaque, from the previous page
+}
+
+// TxReceipt is what the transaction manager learns from the chain.
+type TxReceipt struct {
+	Status          string // TxMined, TxConfirmed or TxFailed
+	BlockNumber     uint64
+	BlockHash       common.Hash
+	Hash            common.Hash // the attempt that was mined
+	GasUsed         uint64
+	ContractAddress *common.Address
+	Error           string
+}
