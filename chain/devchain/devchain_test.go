@@ -1,0 +1,93 @@
+package devchain
+
+import (
+	"context"
+	"errors"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
+)
+
+func TestMinesOnArrivalAndPersists(t *testing.T) {
+	key, _ := crypto.GenerateKey()
+	from := crypto.PubkeyToAddress(key.PublicKey)
+	to := common.HexToAddress("0x00000000000000000000000000000000000000aa")
+	dir := t.TempDir()
+	cfg := Config{ChainID: 31337, Addr: "127.0.0.1:0", Dir: dir, Alloc: map[common.Address]*big.Int{from: big.NewInt(1e18)}}
+
+	c, err := Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Fresh {
+		t.Fatal("first start should be fresh")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cl, err := ethclient.DialContext(ctx, c.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := cl.ChainID(ctx)
+	if err != nil || id.Uint64() != 31337 {
+		t.Fatalf("chain id %v, %v", id, err)
+	}
+	tip, err := cl.SuggestGasTipCap(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := cl.HeaderByNumber(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feeCap := new(big.Int).Add(new(big.Int).Mul(head.BaseFee, big.NewInt(2)), tip)
+	tx := types.MustSignNewTx(key, types.LatestSignerForChainID(id), &types.DynamicFeeTx{
+		ChainID: id, Nonce: 0, GasTipCap: tip, GasFeeCap: feeCap, Gas: 21000, To: &to, Value: big.NewInt(12345),
+	})
+	if err := cl.SendTransaction(ctx, tx); err != nil {
+		t.Fatal(err)
+	}
+	var rcpt *types.Receipt
+	for rcpt == nil {
+		rcpt, _ = cl.TransactionReceipt(ctx, tx.Hash())
+		if ctx.Err() != nil {
+			t.Fatal("transaction was never mined")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if rcpt.Status != types.ReceiptStatusSuccessful {
+		t.Fatalf("receipt status %d", rcpt.Status)
+	}
+	cl.Close()
+	genesis := c.Genesis()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Same directory, same genesis: the chain and its balances are kept.
+	cfg.Addr = ""
+	c2, err := Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	if c2.Fresh || c2.Genesis() != genesis {
+		t.Fatalf("restart: fresh=%v genesis %s != %s", c2.Fresh, c2.Genesis(), genesis)
+	}
+	bal, err := c2.Client().BalanceAt(ctx, to, nil)
+	if err != nil || bal.Int64() != 12345 {
+		t.Fatalf("balance after restart %v, %v", bal, err)
+	}
+	c2.Close()
+
+	// A different genesis in the same directory is reported, not silently used.
+	cfg.Alloc = map[common.Address]*big.Int{to: big.NewInt(1)}
+	if _, err := Start(cfg); !errors.Is(err, ErrGenesisMismatch) {
+		t.Fatalf("want ErrGenesisMismatch, got %v", err)
+	}
+}
