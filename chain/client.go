@@ -1,0 +1,264 @@
+// Package chain talks to Ethereum JSON-RPC nodes: one Client per chain over
+// one or more URLs (failing over on transport errors), fee suggestions, and a
+// classification of node errors by meaning rather than one node's wording.
+package chain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ethereum/go-ethereum/rpc"
+)
+
+// Client is a JSON-RPC client for one chain.
+type Client struct {
+	id      uint64
+	urls    []string
+	rpcs    []*rpc.Client
+	current atomic.Int32
+	timeout time.Duration
+}
+
+// Dial connects to every URL and checks each reports chainID (0 skips the check).
+func Dial(ctx context.Context, chainID uint64, urls []string) (*Client, error) {
+	if len(urls) == 0 {
+		return nil, errors.New("chain: no RPC URL configured")
+	}
+	c := &Client{id: chainID, urls: urls, timeout: 30 * time.Second}
+	for _, u := range urls {
+		rc, err := rpc.DialContext(ctx, u)
+		if err != nil {
+			c.Close()
+			return nil, fmt.Errorf("chain %d: dial %s: %w", chainID, redactURL(u), err)
+		}
+		c.rpcs = append(c.rpcs, rc)
+	}
+	if err := c.checkChainID(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// NewFromRPC wraps an existing RPC client (the in-process dev chain).
+func NewFromRPC(chainID uint64, rc *rpc.Client) *Client {
+	return &Client{id: chainID, urls: []string{"in-process"}, rpcs: []*rpc.Client{rc}, timeout: 30 * time.Second}
+}
+
+func (c *Client) checkChainID(ctx context.Context) error {
+	for i, rc := range c.rpcs {
+		id, err := ethclient.NewClient(rc).ChainID(ctx)
+		if err != nil {
+			return fmt.Errorf("chain %d: eth_chainId at %s: %w", c.id, redactURL(c.urls[i]), err)
+		}
+		if c.id == 0 {
+			c.id = id.Uint64()
+		}
+		if id.Uint64() != c.id {
+			return fmt.Errorf("chain: node %s serves chain id %d, configuration says %d", redactURL(c.urls[i]), id.Uint64(), c.id)
+		}
+	}
+	return nil
+}
+
+// ID is the chain id.
+func (c *Client) ID() uint64 { return c.id }
+
+// Close closes every connection.
+func (c *Client) Close() {
+	for _, rc := range c.rpcs {
+		rc.Close()
+	}
+}
+
+// do runs f against the current node, moving to the next URL on transport
+// errors. Node answers (JSON-RPC errors) are returned as they are.
+func (c *Client) do(ctx context.Context, f func(ctx context.Context, ec *ethclient.Client, rc *rpc.Client) error) error {
+	var err error
+	start := int(c.current.Load())
+	for i := range c.rpcs {
+		idx := (start + i) % len(c.rpcs)
+		cctx, cancel := context.WithTimeout(ctx, c.timeout)
+		err = f(cctx, ethclient.NewClient(c.rpcs[idx]), c.rpcs[idx])
+		cancel()
+		if err == nil || Classify(err) != ErrTransport || ctx.Err() != nil {
+			if i > 0 && err == nil {
+				c.current.Store(int32(idx))
+			}
+			return err
+		}
+	}
+	return err
+}
+
+// RPC returns the RPC client of the node in use (for batch calls and proxying).
+func (c *Client) RPC() *rpc.Client { return c.rpcs[c.current.Load()] }
+
+// Eth returns an ethclient for the node in use (for bindings).
+func (c *Client) Eth() *ethclient.Client { return ethclient.NewClient(c.RPC()) }
+
+// HeadNumber returns the latest block number.
+func (c *Client) HeadNumber(ctx context.Context) (n uint64, err error) {
+	err = c.do(ctx, func(ctx context.Context, ec *ethclient.Client, _ *rpc.Client) error {
+		n, err = ec.BlockNumber(ctx)
+		return err
+	})
+	return n, err
+}
+
+// Header returns a block header (nil number: latest).
+func (c *Client) Header(ctx context.Context, number *big.Int) (h *types.Header, err error) {
+	err = c.do(ctx, func(ctx context.Context, ec *ethclient.Client, _ *rpc.Client) error {
+		h, err = ec.HeaderByNumber(ctx, number)
+		return err
+	})
+	return h, err
+}
+
+// PendingNonce returns the node's next nonce for addr, counting its mempool.
+func (c *Client) PendingNonce(ctx context.Context, addr common.Address) (n uint64, err error) {
+	err = c.do(ctx, func(ctx context.Context, ec *ethclient.Client, _ *rpc.Client) error {
+		n, err = ec.PendingNonceAt(ctx, addr)
+		return err
+	})
+	return n, err
+}
+
+// Balance returns addr's balance at the latest block.
+func (c *Client) Balance(ctx context.Context, addr common.Address) (b *big.Int, err error) {
+	err = c.do(ctx, func(ctx context.Context, ec *ethclient.Client, _ *rpc.Client) error {
+		b, err = ec.BalanceAt(ctx, addr, nil)
+		return err
+	})
+	return b, err
+}
+
+// Code returns the code at addr.
+func (c *Client) Code(ctx context.Context, addr common.Address) (code []byte, err error) {
+	err = c.do(ctx, func(ctx context.Context, ec *ethclient.Client, _ *rpc.Client) error {
+		code, err = ec.CodeAt(ctx, addr, nil)
+		return err
+	})
+	return code, err
+}
+
+// Call runs eth_call at the latest block.
+func (c *Client) Call(ctx context.Context, msg ethereum.CallMsg) (out []byte, err error) {
+	err = c.do(ctx, func(ctx context.Context, ec *ethclient.Client, _ *rpc.Client) error {
+		out, err = ec.CallContract(ctx, msg, nil)
+		return err
+	})
+	return out, err
+}
+
+// EstimateGas estimates msg's gas. A revert comes back as a *RevertError.
+func (c *Client) EstimateGas(ctx context.Context, msg ethereum.CallMsg) (gas uint64, err error) {
+	err = c.do(ctx, func(ctx context.Context, ec *ethclient.Client, _ *rpc.Client) error {
+		gas, err = ec.EstimateGas(ctx, msg)
+		return err
+	})
+	if err != nil {
+		if rerr := AsRevert(err); rerr != nil {
+			return 0, rerr
+		}
+	}
+	return gas, err
+}
+
+// Send broadcasts a signed transaction.
+func (c *Client) Send(ctx context.Context, tx *types.Transaction) error {
+	return c.do(ctx, func(ctx context.Context, ec *ethclient.Client, _ *rpc.Client) error {
+		return ec.SendTransaction(ctx, tx)
+	})
+}
+
+// SendRaw broadcasts signed transaction bytes.
+func (c *Client) SendRaw(ctx context.Context, raw []byte) error {
+	tx := new(types.Transaction)
+	if err := tx.UnmarshalBinary(raw); err != nil {
+		return fmt.Errorf("chain: decode raw transaction: %w", err)
+	}
+	return c.Send(ctx, tx)
+}
+
+// Receipts fetches the receipts of hashes in one batch; a nil entry means
+// the transaction is not mined (yet).
+func (c *Client) Receipts(ctx context.Context, hashes []common.Hash) ([]*types.Receipt, error) {
+	out := make([]*types.Receipt, len(hashes))
+	if len(hashes) == 0 {
+		return out, nil
+	}
+	err := c.do(ctx, func(ctx context.Context, _ *ethclient.Client, rc *rpc.Client) error {
+		batch := make([]rpc.BatchElem, len(hashes))
+		for i, h := range hashes {
+			out[i] = nil
+			batch[i] = rpc.BatchElem{Method: "eth_getTransactionReceipt", Args: []any{h}, Result: &out[i]}
+		}
+		if err := rc.BatchCallContext(ctx, batch); err != nil {
+			return err
+		}
+		for _, e := range batch {
+			if e.Error != nil && !errors.Is(e.Error, ethereum.NotFound) {
+				return e.Error
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Fees are what a new transaction should pay. On chains without EIP-1559
+// GasPrice is set and FeeCap/TipCap are nil.
+type Fees struct {
+	FeeCap, TipCap, GasPrice *big.Int
+}
+
+// SuggestFees returns EIP-1559 fees (fee cap = 2 × base fee + tip, so the
+// transaction survives several full blocks) or a legacy gas price.
+func (c *Client) SuggestFees(ctx context.Context) (Fees, error) {
+	head, err := c.Header(ctx, nil)
+	if err != nil {
+		return Fees{}, err
+	}
+	var f Fees
+	if head.BaseFee == nil {
+		err = c.do(ctx, func(ctx context.Context, ec *ethclient.Client, _ *rpc.Client) error {
+			f.GasPrice, err = ec.SuggestGasPrice(ctx)
+			return err
+		})
+		return f, err
+	}
+	err = c.do(ctx, func(ctx context.Context, ec *ethclient.Client, _ *rpc.Client) error {
+		f.TipCap, err = ec.SuggestGasTipCap(ctx)
+		return err
+	})
+	if err != nil {
+		return Fees{}, err
+	}
+	f.FeeCap = new(big.Int).Add(new(big.Int).Mul(head.BaseFee, big.NewInt(2)), f.TipCap)
+	return f, nil
+}
+
+func redactURL(u string) string {
+	// Provider URLs often carry an API key in the path or query; show the host only.
+	if i := strings.Index(u, "://"); i >= 0 {
+		rest := u[i+3:]
+		if j := strings.IndexAny(rest, "/?"); j >= 0 {
+			rest = rest[:j]
+		}
+		if k := strings.LastIndex(rest, "@"); k >= 0 {
+			rest = rest[k+1:]
+		}
+		return u[:i+3] + rest
+	}
+	return u
+}

@@ -1,0 +1,409 @@
+// Package txm is coffer's transaction manager: it takes queued transactions
+// from the store, assigns nonces, prices and signs them, persists the signed
+// bytes before broadcasting, and follows receipts to confirmation. Everything
+// it knows lives in the store, so a restart picks up where it stopped.
+package txm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+
+	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/chain"
+)
+
+// TxSigner signs a transaction with the custodial key of from.
+type TxSigner interface {
+	SignTx(ctx context.Context, from common.Address, tx *types.Transaction, chainID *big.Int) (*types.Transaction, error)
+}
+
+// Hook is told about every status change, with the receipt once mined.
+type Hook func(ctx context.Context, tx *coffer.Transaction, rcpt *types.Receipt)
+
+// ChainConfig tunes the manager for one chain.
+type ChainConfig struct {
+	Client        *chain.Client
+	Confirmations uint64        // depth at which mined becomes confirmed (≥1)
+	PollInterval  time.Duration // how often receipts are checked without a wake-up
+	Rebroadcast   time.Duration // how long a pending transaction waits before it is sent again
+	GasBuffer     float64       // multiplier on estimated gas, e.g. 1.2
+	BatchSize     int           // queued transactions taken per round
+}
+
+// Manager runs one worker per chain.
+type Manager struct {
+	store  coffer.Store
+	signer TxSigner
+	log    *slog.Logger
+	chains map[uint64]*worker
+
+	mu    sync.Mutex
+	hooks []Hook
+}
+
+// New returns a manager; call Run to start it.
+func New(store coffer.Store, signer TxSigner, chains map[uint64]ChainConfig, log *slog.Logger) *Manager {
+	m := &Manager{store: store, signer: signer, log: log, chains: map[uint64]*worker{}}
+	for id, cc := range chains {
+		if cc.Confirmations == 0 {
+			cc.Confirmations = 1
+		}
+		if cc.PollInterval <= 0 {
+			cc.PollInterval = time.Second
+		}
+		if cc.Rebroadcast <= 0 {
+			cc.Rebroadcast = 30 * time.Second
+		}
+		if cc.GasBuffer < 1 {
+			cc.GasBuffer = 1.2
+		}
+		if cc.BatchSize <= 0 {
+			cc.BatchSize = 256
+		}
+		m.chains[id] = &worker{m: m, id: id, cfg: cc, wake: make(chan struct{}, 1), synced: map[common.Address]bool{}, lastSent: map[string]time.Time{}}
+	}
+	return m
+}
+
+// OnChange registers a hook.
+func (m *Manager) OnChange(h Hook) {
+	m.mu.Lock()
+	m.hooks = append(m.hooks, h)
+	m.mu.Unlock()
+}
+
+// Client returns the client of chainID, or nil.
+func (m *Manager) Client(chainID uint64) *chain.Client {
+	if w := m.chains[chainID]; w != nil {
+		return w.cfg.Client
+	}
+	return nil
+}
+
+// Notify wakes the worker of chainID: new work is queued.
+func (m *Manager) Notify(chainID uint64) {
+	if w := m.chains[chainID]; w != nil {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Run drives every chain until ctx ends.
+func (m *Manager) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, w := range m.chains {
+		wg.Go(func() { w.run(ctx) })
+	}
+	wg.Wait()
+}
+
+func (m *Manager) emit(ctx context.Context, tx *coffer.Transaction, rcpt *types.Receipt) {
+	m.mu.Lock()
+	hooks := m.hooks
+	m.mu.Unlock()
+	for _, h := range hooks {
+		h(ctx, tx, rcpt)
+	}
+}
+
+type worker struct {
+	m      *Manager
+	id     uint64
+	cfg    ChainConfig
+	wake   chan struct{}
+	synced map[common.Address]bool // senders whose nonce was checked against the node
+	// lastSent remembers when each pending transaction was last broadcast by
+	// this process, so a restart re-broadcasts everything once.
+	lastSent map[string]time.Time
+}
+
+func (w *worker) run(ctx context.Context) {
+	t := time.NewTicker(w.cfg.PollInterval)
+	defer t.Stop()
+	for {
+		w.round(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.wake:
+		case <-t.C:
+		}
+	}
+}
+
+// round sends what is queued and follows what is pending.
+func (w *worker) round(ctx context.Context) {
+	for ctx.Err() == nil {
+		n, err := w.sendQueued(ctx)
+		if err != nil {
+			w.m.log.Warn("txm: sending queued transactions", "chain_id", w.id, "err", err)
+			break
+		}
+		if n < w.cfg.BatchSize {
+			break
+		}
+	}
+	if err := w.track(ctx); err != nil && ctx.Err() == nil {
+		w.m.log.Warn("txm: following pending transactions", "chain_id", w.id, "err", err)
+	}
+}
+
+func (w *worker) sendQueued(ctx context.Context) (int, error) {
+	queued, err := w.m.store.TransactionsByStatus(ctx, w.id, []string{coffer.TxQueued}, w.cfg.BatchSize)
+	if err != nil || len(queued) == 0 {
+		return 0, err
+	}
+	fees, err := w.cfg.Client.SuggestFees(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("fees: %w", err)
+	}
+	// Estimate gas concurrently (it is a node round trip each); sign and send in queue order.
+	gas := make([]uint64, len(queued))
+	errs := make([]error, len(queued))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for i, tx := range queued {
+		if tx.Gas != 0 {
+			gas[i] = tx.Gas
+			continue
+		}
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			gas[i], errs[i] = w.estimate(ctx, tx)
+		})
+	}
+	wg.Wait()
+	for i, tx := range queued {
+		if errs[i] != nil {
+			if rev := chain.AsRevert(errs[i]); rev != nil {
+				w.fail(ctx, tx, "gas estimation reverted: "+reasonOf(rev))
+				continue
+			}
+			return i, fmt.Errorf("estimate gas for %s: %w", tx.ID, errs[i])
+		}
+		if err := w.syncNonce(ctx, tx.From); err != nil {
+			return i, err
+		}
+		signed, err := w.m.store.AssignNonce(ctx, tx.ID, func(t *coffer.Transaction, nonce uint64) (*coffer.TxAttempt, error) {
+			return w.sign(ctx, t, nonce, gas[i], fees)
+		})
+		if err != nil {
+			if coffer.ErrorCode(err) == coffer.ECONFLICT {
+				continue // taken by another process
+			}
+			if coffer.ErrorCode(err) != coffer.EINTERNAL {
+				w.fail(ctx, tx, "signing refused: "+coffer.ErrorMessage(err))
+				continue
+			}
+			return i, fmt.Errorf("assign nonce to %s: %w", tx.ID, err)
+		}
+		w.broadcast(ctx, signed)
+		w.m.emit(ctx, signed, nil)
+	}
+	return len(queued), nil
+}
+
+func (w *worker) estimate(ctx context.Context, tx *coffer.Transaction) (uint64, error) {
+	g, err := w.cfg.Client.EstimateGas(ctx, ethereum.CallMsg{From: tx.From, To: tx.To, Value: tx.Value, Data: tx.Data})
+	if err != nil {
+		return 0, err
+	}
+	return uint64(float64(g) * w.cfg.GasBuffer), nil
+}
+
+func (w *worker) sign(ctx context.Context, t *coffer.Transaction, nonce, gas uint64, fees chain.Fees) (*coffer.TxAttempt, error) {
+	value := t.Value
+	if value == nil {
+		value = new(big.Int)
+	}
+	chainID := new(big.Int).SetUint64(t.ChainID)
+	var inner types.TxData
+	if fees.GasPrice != nil {
+		inner = &types.LegacyTx{Nonce: nonce, GasPrice: fees.GasPrice, Gas: gas, To: t.To, Value: value, Data: t.Data}
+	} else {
+		inner = &types.DynamicFeeTx{ChainID: chainID, Nonce: nonce, GasTipCap: fees.TipCap, GasFeeCap: fees.FeeCap, Gas: gas, To: t.To, Value: value, Data: t.Data}
+	}
+	signed, err := w.m.signer.SignTx(ctx, t.From, types.NewTx(inner), chainID)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := signed.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	t.Gas = gas
+	return &coffer.TxAttempt{Hash: signed.Hash(), Raw: raw, GasPrice: fees.GasPrice, FeeCap: fees.FeeCap, TipCap: fees.TipCap, CreatedAt: time.Now()}, nil
+}
+
+// syncNonce checks once per sender and process that the node has not seen
+// nonces coffer never assigned (the key used elsewhere); if it has, coffer
+// continues after them.
+func (w *worker) syncNonce(ctx context.Context, from common.Address) error {
+	if w.synced[from] {
+		return nil
+	}
+	node, err := w.cfg.Client.PendingNonce(ctx, from)
+	if err != nil {
+		return fmt.Errorf("pending nonce of %s: %w", from, err)
+	}
+	ours, err := w.m.store.NextNonce(ctx, w.id, from)
+	if err != nil {
+		return err
+	}
+	if node > ours {
+		w.m.log.Warn("txm: sender used outside coffer; continuing after the node's nonce", "chain_id", w.id, "from", from, "coffer_next", ours, "node_next", node)
+		if err := w.m.store.SetNextNonce(ctx, w.id, from, node); err != nil {
+			return err
+		}
+	}
+	w.synced[from] = true
+	return nil
+}
+
+// broadcast sends the current attempt. Failures leave the transaction
+// pending: its nonce is taken, so it is re-sent until mined or replaced.
+func (w *worker) broadcast(ctx context.Context, tx *coffer.Transaction) {
+	w.lastSent[tx.ID] = time.Now()
+	err := w.cfg.Client.SendRaw(ctx, tx.Raw)
+	switch kind := chain.Classify(err); kind {
+	case nil, chain.ErrAlreadyKnown:
+	case chain.ErrNonceTooLow:
+		// Either ours was mined already (tracking will see the receipt) or the
+		// key was used elsewhere; re-check the node's nonce before the next send.
+		delete(w.synced, tx.From)
+		w.m.log.Info("txm: node says nonce too low; waiting for the receipt", "tx", tx.ID, "nonce", deref(tx.Nonce))
+	default:
+		w.m.log.Warn("txm: broadcast failed; will retry", "tx", tx.ID, "hash", tx.Hash, "kind", kind, "err", err)
+	}
+}
+
+// track follows pending and mined transactions to confirmation.
+func (w *worker) track(ctx context.Context) error {
+	open, err := w.m.store.TransactionsByStatus(ctx, w.id, []string{coffer.TxPending, coffer.TxMined}, 2000)
+	if err != nil || len(open) == 0 {
+		return err
+	}
+	head, err := w.cfg.Client.HeadNumber(ctx)
+	if err != nil {
+		return err
+	}
+	// Ask for every attempt's receipt: any of them may be the one mined.
+	var hashes []common.Hash
+	var owners []int
+	for i, tx := range open {
+		if len(tx.Attempts) == 0 && tx.Hash != nil {
+			hashes, owners = append(hashes, *tx.Hash), append(owners, i)
+		}
+		for _, a := range tx.Attempts {
+			hashes, owners = append(hashes, a.Hash), append(owners, i)
+		}
+	}
+	rcpts, err := w.cfg.Client.Receipts(ctx, hashes)
+	if err != nil {
+		return err
+	}
+	found := make([]*types.Receipt, len(open))
+	for j, r := range rcpts {
+		if r != nil {
+			found[owners[j]] = r
+		}
+	}
+	for i, tx := range open {
+		r := found[i]
+		if r == nil {
+			if tx.Status == coffer.TxMined {
+				// Its block left the canonical chain; it is pending again.
+				w.update(ctx, tx, coffer.TxUpdate{Status: coffer.TxPending}, nil)
+				continue
+			}
+			if time.Since(w.lastSent[tx.ID]) >= w.cfg.Rebroadcast {
+				w.broadcast(ctx, tx)
+			}
+			continue
+		}
+		delete(w.lastSent, tx.ID)
+		status := coffer.TxMined
+		depth := uint64(0)
+		if bn := r.BlockNumber.Uint64(); head >= bn {
+			depth = head - bn + 1
+		}
+		if depth >= w.cfg.Confirmations {
+			status = coffer.TxConfirmed
+		}
+		var errMsg *string
+		if r.Status != types.ReceiptStatusSuccessful {
+			status = coffer.TxFailed
+			msg := w.revertReason(ctx, tx, r)
+			errMsg = &msg
+		}
+		if status == tx.Status {
+			continue
+		}
+		bn, used, hash, bh := r.BlockNumber.Uint64(), r.GasUsed, r.TxHash, r.BlockHash
+		u := coffer.TxUpdate{Status: status, BlockNumber: &bn, BlockHash: &bh, Hash: &hash, GasUsed: &used, Error: errMsg}
+		if r.ContractAddress != (common.Address{}) {
+			ca := r.ContractAddress
+			u.ContractAddress = &ca
+		}
+		w.update(ctx, tx, u, r)
+	}
+	return nil
+}
+
+// revertReason replays a reverted transaction at its block to learn why.
+func (w *worker) revertReason(ctx context.Context, tx *coffer.Transaction, r *types.Receipt) string {
+	_, err := w.cfg.Client.Call(ctx, ethereum.CallMsg{From: tx.From, To: tx.To, Value: tx.Value, Data: tx.Data, Gas: tx.Gas})
+	if rev := chain.AsRevert(err); rev != nil {
+		return "reverted: " + reasonOf(rev)
+	}
+	return "reverted"
+}
+
+func (w *worker) update(ctx context.Context, tx *coffer.Transaction, u coffer.TxUpdate, r *types.Receipt) {
+	if err := w.m.store.UpdateTransaction(ctx, tx.ID, u); err != nil {
+		w.m.log.Error("txm: record transaction status", "tx", tx.ID, "err", err)
+		return
+	}
+	fresh, err := w.m.store.Transaction(ctx, tx.ID)
+	if err != nil {
+		w.m.log.Error("txm: reload transaction", "tx", tx.ID, "err", err)
+		return
+	}
+	w.m.log.Debug("txm: transaction status", "tx", tx.ID, "status", fresh.Status, "hash", fresh.Hash)
+	w.m.emit(ctx, fresh, r)
+}
+
+// fail marks a transaction that never got a nonce as failed.
+func (w *worker) fail(ctx context.Context, tx *coffer.Transaction, reason string) {
+	w.m.log.Info("txm: transaction failed before sending", "tx", tx.ID, "reason", reason)
+	w.update(ctx, tx, coffer.TxUpdate{Status: coffer.TxFailed, Error: &reason}, nil)
+}
+
+func reasonOf(rev *chain.RevertError) string {
+	if rev.Reason == "" {
+		return "no reason given"
+	}
+	return rev.Reason
+}
+
+func deref(n *uint64) uint64 {
+	if n == nil {
+		return 0
+	}
+	return *n
+}
+
+// ErrUnknownChain is returned for a chain the manager does not drive.
+var ErrUnknownChain = errors.New("txm: unknown chain")
