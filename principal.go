@@ -88,3 +88,16 @@ type Session struct {
 	ExpiresAt   time.Time
 	RevokedAt   *time.Time
 }
+
+type requestIDKey struct{}
+
+// WithRequestID returns ctx carrying the request id used in logs and audit records.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestIDFrom returns the request id in ctx, or "".
+func RequestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
