@@ -22,8 +22,8 @@ for f in artifacts/CofferNFT.json bindings/coffernft.go; do
 		echo "check.sh: nft/$f is missing" >&2
 		stale=1
 	elif ! diff -u "$nft/$f" "$tmp/$f" >"$tmp/diff" 2>&1; then
-		echo "check.sh: nft/$f is stale; first differences:" >&2
-		head -n 40 "$tmp/diff" >&2
+		echo "check.sh: nft/$f is stale; first differences (lines cut at 160 chars):" >&2
+		head -n 40 "$tmp/diff" | cut -c1-160 >&2
 		stale=1
 	fi
 done
