@@ -1,0 +1,207 @@
+// Package config loads coffer's configuration from a YAML file, COFFER_*
+// environment variables and command-line flags.
+//
+// Precedence, highest first: flag, environment, file, built-in default.
+// Values derived from others (paths under DataDir, PublicURL from HTTP.Addr,
+// SIWE and issuer from PublicURL) are filled by Resolve, after all sources have
+// been applied, so that e.g. --data-dir moves every default path with it.
+//
+// Typical use in a subcommand:
+//
+//	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+//	defaults := config.Default()
+//	defaults.RegisterFlags(fs) // help text shows the defaults
+//	cfg, err := config.FromArgs(fs, os.Args[2:], os.Getenv)
+package config
+
+import "time"
+
+// Config is the whole of coffer's configuration. The yaml tag of each field is
+// its key in the config file; see docs/CONFIG.md for env vars and flags.
+type Config struct {
+	DataDir  string   `yaml:"data_dir"`
+	Log      Log      `yaml:"log"`
+	HTTP     HTTP     `yaml:"http"`
+	Store    Store    `yaml:"store"`
+	Blob     Blob     `yaml:"blob"`
+	Keys     Keys     `yaml:"keys"`
+	Chains   []Chain  `yaml:"chains"`
+	Platform Platform `yaml:"platform"`
+	Dev      Dev      `yaml:"dev"`
+	Auth     Auth     `yaml:"auth"`
+	NFT      NFT      `yaml:"nft"`
+
+	// src maps a key ("http.addr", "chains[0].id") to where its value came
+	// from ("COFFER_HTTP_ADDR", "--http-addr", "coffer.yaml:3") for errors.
+	src map[string]string
+}
+
+// Log configures the process logger.
+type Log struct {
+	Level  string `yaml:"level"`  // debug|info|warn|error
+	Format string `yaml:"format"` // text|json
+}
+
+// HTTP configures the API server.
+type HTTP struct {
+	Addr            string        `yaml:"addr"`
+	PublicURL       string        `yaml:"public_url"` // externally visible base URL, no trailing slash
+	MaxBodyBytes    int64         `yaml:"max_body_bytes"`
+	MaxUploadBytes  int64         `yaml:"max_upload_bytes"`
+	ReadTimeout     time.Duration `yaml:"read_timeout"`
+	WriteTimeout    time.Duration `yaml:"write_timeout"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	CORSOrigins     []string      `yaml:"cors_origins"`
+}
+
+// Store selects the database.
+type Store struct {
+	Driver string `yaml:"driver"` // sqlite|postgres
+	DSN    string `yaml:"dsn"`
+}
+
+// Blob selects where uploaded files and metadata live.
+type Blob struct {
+	Driver string `yaml:"driver"` // fs|s3
+	Dir    string `yaml:"dir"`
+	S3     S3     `yaml:"s3"`
+}
+
+// S3 configures the s3 blob driver. Empty credentials mean the AWS default
+// credential chain.
+type S3 struct {
+	Bucket          string `yaml:"bucket"`
+	Prefix          string `yaml:"prefix"`
+	Region          string `yaml:"region"`
+	Endpoint        string `yaml:"endpoint"`
+	PathStyle       bool   `yaml:"path_style"`
+	AccessKeyID     string `yaml:"access_key_id"`
+	SecretAccessKey string `yaml:"secret_access_key"`
+}
+
+// Keys configures key custody.
+type Keys struct {
+	Backend       string `yaml:"backend"`         // default backend for new wallets: local|awskms|pkcs11
+	MasterKeyFile string `yaml:"master_key_file"` // hex master key of the local backend
+	// MasterKeyEnv names an env var holding the hex master key; when that
+	// variable is non-empty it is used instead of MasterKeyFile.
+	MasterKeyEnv string `yaml:"master_key_env"`
+	AWSKMS       AWSKMS `yaml:"awskms"`
+	PKCS11       PKCS11 `yaml:"pkcs11"`
+}
+
+// AWSKMS configures the awskms key backend.
+type AWSKMS struct {
+	Region      string `yaml:"region"`
+	Endpoint    string `yaml:"endpoint"`
+	AliasPrefix string `yaml:"alias_prefix"`
+}
+
+// PKCS11 configures the pkcs11 key backend. PINEnv, when set, names an env var
+// holding the PIN and takes the place of PIN.
+type PKCS11 struct {
+	Module     string `yaml:"module"`
+	TokenLabel string `yaml:"token_label"`
+	PIN        string `yaml:"pin"`
+	PINEnv     string `yaml:"pin_env"`
+}
+
+// Chain is an external EVM chain used by `coffer serve`.
+type Chain struct {
+	ID             uint64        `yaml:"id"`
+	Name           string        `yaml:"name"`
+	RPCURLs        []string      `yaml:"rpc_urls"` // tried in order
+	Confirmations  uint64        `yaml:"confirmations"`
+	PollInterval   time.Duration `yaml:"poll_interval"`
+	ReceiptTimeout time.Duration `yaml:"receipt_timeout"` // 0 = no limit
+}
+
+// Platform is the treasury/minter wallet used by `coffer serve`: a hex private
+// key read from PrivateKeyFile, or else from the env var named PrivateKeyEnv.
+type Platform struct {
+	PrivateKeyFile string `yaml:"private_key_file"`
+	PrivateKeyEnv  string `yaml:"private_key_env"`
+}
+
+// Dev configures the in-process chain of `coffer dev`.
+type Dev struct {
+	RPCAddr     string        `yaml:"rpc_addr"` // HTTP and WebSocket JSON-RPC
+	ChainID     uint64        `yaml:"chain_id"`
+	BlockPeriod time.Duration `yaml:"block_period"` // 0 = mine when a transaction arrives
+	Fresh       bool          `yaml:"fresh"`        // start chain and database afresh
+	Persist     bool          `yaml:"persist"`      // keep the chain in ChainDir
+	ChainDir    string        `yaml:"chain_dir"`
+}
+
+// Auth configures sessions, Sign-In with Ethereum and OIDC.
+type Auth struct {
+	Issuer            string        `yaml:"issuer"`
+	AccessTTL         time.Duration `yaml:"access_ttl"`
+	RefreshTTL        time.Duration `yaml:"refresh_ttl"`
+	NonceTTL          time.Duration `yaml:"nonce_ttl"`
+	Skew              time.Duration `yaml:"skew"` // allowed clock skew
+	SigningKeyFile    string        `yaml:"signing_key_file"`
+	SIWE              SIWE          `yaml:"siwe"`
+	OIDC              []OIDC        `yaml:"oidc"`
+	BootstrapAdminKey string        `yaml:"bootstrap_admin_key"`
+}
+
+// SIWE holds the EIP-4361 message fields a sign-in must match.
+type SIWE struct {
+	Domain string `yaml:"domain"`
+	Scheme string `yaml:"scheme"`
+	URI    string `yaml:"uri"`
+}
+
+// OIDC is a trusted external identity provider.
+type OIDC struct {
+	Issuer     string `yaml:"issuer"`
+	Audience   string `yaml:"audience"`
+	JWKSURL    string `yaml:"jwks_url"`    // default: discovered from the issuer
+	RolesClaim string `yaml:"roles_claim"` // claim holding coffer roles
+}
+
+// NFT holds NFT policy.
+type NFT struct {
+	AllowMintToOthers bool  `yaml:"allow_mint_to_others"`
+	MaxMetadataBytes  int64 `yaml:"max_metadata_bytes"`
+}
+
+// Default returns the built-in defaults. Derived values (paths under DataDir,
+// PublicURL, SIWE, issuer, chain defaults) are left empty for Resolve.
+func Default() Config {
+	return Config{
+		DataDir: "./.coffer",
+		Log:     Log{Level: "info", Format: "text"},
+		HTTP: HTTP{
+			Addr:            "127.0.0.1:8080",
+			MaxBodyBytes:    1 << 20,
+			MaxUploadBytes:  10 << 20,
+			ReadTimeout:     15 * time.Second,
+			WriteTimeout:    30 * time.Second,
+			ShutdownTimeout: 10 * time.Second,
+		},
+		Store:    Store{Driver: "sqlite"},
+		Blob:     Blob{Driver: "fs"},
+		Keys:     Keys{Backend: "local", MasterKeyEnv: "COFFER_MASTER_KEY"},
+		Platform: Platform{PrivateKeyEnv: "COFFER_PLATFORM_KEY"},
+		Dev: Dev{
+			RPCAddr: "127.0.0.1:8545",
+			ChainID: 1337,
+			Persist: true,
+		},
+		Auth: Auth{
+			AccessTTL:  15 * time.Minute,
+			RefreshTTL: 720 * time.Hour,
+			NonceTTL:   5 * time.Minute,
+			Skew:       time.Minute,
+		},
+		NFT: NFT{MaxMetadataBytes: 64 << 10},
+	}
+}
+
+// Chain defaults, applied by Resolve to zero fields.
+const (
+	DefaultConfirmations = 1
+	DefaultPollInterval  = time.Second
+)

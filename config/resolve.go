@@ -1,0 +1,279 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Resolve fills derived defaults and validates c. Every problem is reported
+// (joined), each naming its key and where the value came from, e.g.
+// "config: http.addr (COFFER_HTTP_ADDR): missing port in address".
+// Resolve is idempotent.
+func (c *Config) Resolve() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config: %s: %s", c.label(key), fmt.Sprintf(format, args...)))
+	}
+	oneOf := func(key string, v *string, allowed ...string) {
+		*v = strings.ToLower(strings.TrimSpace(*v))
+		if !slices.Contains(allowed, *v) {
+			bad(key, "%q is not one of %s", *v, strings.Join(allowed, "|"))
+		}
+	}
+	positive := func(key string, n int64) {
+		if n <= 0 {
+			bad(key, "must be positive, got %d", n)
+		}
+	}
+	nonNegative := func(key string, d time.Duration) {
+		if d < 0 {
+			bad(key, "must not be negative, got %s", d)
+		}
+	}
+	positiveDur := func(key string, d time.Duration) {
+		if d <= 0 {
+			bad(key, "must be positive, got %s", d)
+		}
+	}
+	urlOK := func(key, raw string, schemes ...string) bool {
+		if err := checkURL(raw, schemes...); err != nil {
+			bad(key, "%v", err)
+			return false
+		}
+		return true
+	}
+
+	if c.DataDir == "" {
+		bad("data_dir", "must not be empty")
+	}
+	under := func(p *string, name string) {
+		if *p == "" && c.DataDir != "" {
+			*p = filepath.Join(c.DataDir, name)
+		}
+	}
+
+	oneOf("log.level", &c.Log.Level, "debug", "info", "warn", "error")
+	oneOf("log.format", &c.Log.Format, "text", "json")
+
+	// HTTP
+	addrOK := true
+	if err := checkAddr(c.HTTP.Addr); err != nil {
+		bad("http.addr", "%v", err)
+		addrOK = false
+	}
+	if c.HTTP.PublicURL == "" && addrOK {
+		c.HTTP.PublicURL = "http://" + browsable(c.HTTP.Addr)
+	}
+	c.HTTP.PublicURL = strings.TrimRight(c.HTTP.PublicURL, "/")
+	publicOK := c.HTTP.PublicURL != "" && urlOK("http.public_url", c.HTTP.PublicURL, "http", "https")
+	positive("http.max_body_bytes", c.HTTP.MaxBodyBytes)
+	positive("http.max_upload_bytes", c.HTTP.MaxUploadBytes)
+	nonNegative("http.read_timeout", c.HTTP.ReadTimeout)
+	nonNegative("http.write_timeout", c.HTTP.WriteTimeout)
+	nonNegative("http.shutdown_timeout", c.HTTP.ShutdownTimeout)
+	for _, o := range c.HTTP.CORSOrigins {
+		if o == "*" {
+			continue
+		}
+		if err := checkURL(o, "http", "https"); err != nil {
+			bad("http.cors_origins", "%v", err)
+		} else if u, _ := url.Parse(o); (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			bad("http.cors_origins", "origin %q must be scheme://host[:port] only", o)
+		}
+	}
+
+	// Store
+	oneOf("store.driver", &c.Store.Driver, "sqlite", "postgres")
+	switch c.Store.Driver {
+	case "sqlite":
+		under(&c.Store.DSN, "coffer.db")
+	case "postgres":
+		if c.Store.DSN == "" {
+			bad("store.dsn", "required when store.driver is postgres")
+		}
+	}
+
+	// Blob
+	oneOf("blob.driver", &c.Blob.Driver, "fs", "s3")
+	under(&c.Blob.Dir, "blobs")
+	if c.Blob.Driver == "s3" && c.Blob.S3.Bucket == "" {
+		bad("blob.s3.bucket", "required when blob.driver is s3")
+	}
+	if c.Blob.S3.Endpoint != "" {
+		urlOK("blob.s3.endpoint", c.Blob.S3.Endpoint, "http", "https")
+	}
+	if (c.Blob.S3.AccessKeyID == "") != (c.Blob.S3.SecretAccessKey == "") {
+		bad("blob.s3.access_key_id", "access_key_id and secret_access_key must be set together")
+	}
+
+	// Keys
+	oneOf("keys.backend", &c.Keys.Backend, "local", "awskms", "pkcs11")
+	under(&c.Keys.MasterKeyFile, "master.key")
+	if c.Keys.AWSKMS.Endpoint != "" {
+		urlOK("keys.awskms.endpoint", c.Keys.AWSKMS.Endpoint, "http", "https")
+	}
+	if c.Keys.Backend == "pkcs11" {
+		if c.Keys.PKCS11.Module == "" {
+			bad("keys.pkcs11.module", "required when keys.backend is pkcs11")
+		}
+		if c.Keys.PKCS11.TokenLabel == "" {
+			bad("keys.pkcs11.token_label", "required when keys.backend is pkcs11")
+		}
+	}
+
+	// Chains
+	seen := map[uint64]int{}
+	for i := range c.Chains {
+		ch := &c.Chains[i]
+		key := fmt.Sprintf("chains[%d]", i)
+		if ch.ID == 0 {
+			bad(key+".id", "must be non-zero")
+		} else if j, dup := seen[ch.ID]; dup {
+			bad(key+".id", "chain id %d is also chains[%d].id", ch.ID, j)
+		} else {
+			seen[ch.ID] = i
+		}
+		if len(ch.RPCURLs) == 0 {
+			bad(key+".rpc_urls", "at least one RPC URL is required")
+		}
+		for _, u := range ch.RPCURLs {
+			urlOK(key+".rpc_urls", u, "http", "https", "ws", "wss")
+		}
+		if ch.Confirmations == 0 {
+			ch.Confirmations = DefaultConfirmations
+		}
+		if ch.PollInterval == 0 {
+			ch.PollInterval = DefaultPollInterval
+		}
+		positiveDur(key+".poll_interval", ch.PollInterval)
+		nonNegative(key+".receipt_timeout", ch.ReceiptTimeout)
+	}
+
+	// Dev
+	if err := checkAddr(c.Dev.RPCAddr); err != nil {
+		bad("dev.rpc_addr", "%v", err)
+	}
+	if c.Dev.ChainID == 0 {
+		bad("dev.chain_id", "must be non-zero")
+	}
+	nonNegative("dev.block_period", c.Dev.BlockPeriod)
+	under(&c.Dev.ChainDir, "chain")
+
+	// Auth
+	if c.Auth.Issuer == "" && publicOK {
+		c.Auth.Issuer = c.HTTP.PublicURL
+	}
+	if publicOK {
+		u, _ := url.Parse(c.HTTP.PublicURL)
+		if c.Auth.SIWE.Domain == "" {
+			c.Auth.SIWE.Domain = u.Host
+		}
+		if c.Auth.SIWE.Scheme == "" {
+			c.Auth.SIWE.Scheme = u.Scheme
+		}
+		if c.Auth.SIWE.URI == "" {
+			c.Auth.SIWE.URI = c.HTTP.PublicURL
+		}
+	}
+	positiveDur("auth.access_ttl", c.Auth.AccessTTL)
+	positiveDur("auth.refresh_ttl", c.Auth.RefreshTTL)
+	positiveDur("auth.nonce_ttl", c.Auth.NonceTTL)
+	nonNegative("auth.skew", c.Auth.Skew)
+	under(&c.Auth.SigningKeyFile, "jwt.pem")
+	if publicOK {
+		if c.Auth.SIWE.Domain == "" || strings.ContainsAny(c.Auth.SIWE.Domain, "/ ") {
+			bad("auth.siwe.domain", "%q is not a host[:port]", c.Auth.SIWE.Domain)
+		}
+		if c.Auth.SIWE.Scheme != "http" && c.Auth.SIWE.Scheme != "https" {
+			bad("auth.siwe.scheme", "%q is not http or https", c.Auth.SIWE.Scheme)
+		}
+		urlOK("auth.siwe.uri", c.Auth.SIWE.URI)
+	}
+	for i, o := range c.Auth.OIDC {
+		key := fmt.Sprintf("auth.oidc[%d]", i)
+		if o.Issuer == "" {
+			bad(key+".issuer", "required")
+		} else {
+			urlOK(key+".issuer", o.Issuer, "https", "http")
+		}
+		if o.Audience == "" {
+			bad(key+".audience", "required")
+		}
+		if o.JWKSURL != "" {
+			urlOK(key+".jwks_url", o.JWKSURL, "https", "http")
+		}
+	}
+
+	positive("nft.max_metadata_bytes", c.NFT.MaxMetadataBytes)
+	return errors.Join(errs...)
+}
+
+// checkAddr accepts host:port with a numeric port; the host may be empty.
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		var ae *net.AddrError
+		if errors.As(err, &ae) {
+			return fmt.Errorf("%q: %s", addr, ae.Err)
+		}
+		return err
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("%q: invalid port %q", addr, port)
+	}
+	return nil
+}
+
+// browsable turns a listen address into one a client can reach: an empty or
+// unspecified host becomes localhost.
+func browsable(addr string) string {
+	host, port, _ := net.SplitHostPort(addr)
+	if ip, err := netip.ParseAddr(host); host == "" || (err == nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// checkURL requires an absolute URL with a host and, if given, one of schemes.
+func checkURL(raw string, schemes ...string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("invalid URL %q", raw)
+	}
+	if u.Scheme == "" || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute URL", raw)
+	}
+	if len(schemes) > 0 && !slices.Contains(schemes, u.Scheme) {
+		return fmt.Errorf("%q: scheme must be %s", raw, strings.Join(schemes, "|"))
+	}
+	return nil
+}
+
+// label is key plus where its value came from, falling back to the env var.
+func (c *Config) label(key string) string {
+	for k := key; k != ""; k = parentKey(k) {
+		if s, ok := c.src[k]; ok {
+			return key + " (" + s + ")"
+		}
+	}
+	if s := lookupKey(key); s != nil && s.env != "" {
+		return key + " (" + s.env + ")"
+	}
+	return key
+}
+
+func parentKey(k string) string {
+	i := strings.LastIndexAny(k, ".[")
+	if i < 0 {
+		return ""
+	}
+	return k[:i]
+}
