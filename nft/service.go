@@ -1,0 +1,307 @@
+package nft
+
+import (
+	"context"
+	"log/slog"
+	"math/big"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+
+	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/nft/artifacts"
+	"github.com/cofferhq/coffer/nft/bindings"
+)
+
+// Wallets is what minting needs from custody.
+type Wallets interface {
+	UserWallet(ctx context.Context, userID string) (*coffer.Wallet, error)
+	PlatformWallet(ctx context.Context) (*coffer.Wallet, error)
+}
+
+// Notifier wakes the transaction manager of a chain.
+type Notifier interface{ Notify(chainID uint64) }
+
+// Config tunes the service.
+type Config struct {
+	PublicURL         string // base of token URIs: <PublicURL>/metadata/<sha256>.json
+	MaxMetadataBytes  int64
+	AllowMintToOthers bool
+	Chains            []uint64 // chains collections may be deployed on
+}
+
+// Service creates collections and mints.
+type Service struct {
+	store   coffer.Store
+	blob    coffer.Blob
+	wallets Wallets
+	txm     Notifier
+	cfg     Config
+	log     *slog.Logger
+	abi     *bindings.CofferNFT
+}
+
+// New returns the NFT service.
+func New(store coffer.Store, blob coffer.Blob, wallets Wallets, txm Notifier, cfg Config, log *slog.Logger) *Service {
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	return &Service{store: store, blob: blob, wallets: wallets, txm: txm, cfg: cfg, log: log, abi: bindings.NewCofferNFT()}
+}
+
+// CollectionRequest is the body of POST /v1/collections.
+type CollectionRequest struct {
+	ChainID uint64
+	Name    string
+	Symbol  string
+	BaseURI string
+}
+
+// CreateCollection queues the deployment of a new collection, minted by the platform wallet.
+func (s *Service) CreateCollection(ctx context.Context, p *coffer.Principal, req CollectionRequest) (*coffer.Collection, error) {
+	if !p.IsAdmin() {
+		return nil, coffer.Errorf(coffer.EFORBIDDEN, "only admins may create collections")
+	}
+	if err := s.checkChain(req.ChainID); err != nil {
+		return nil, err
+	}
+	if n := utf8.RuneCountInString(strings.TrimSpace(req.Name)); n == 0 || n > 100 {
+		return nil, coffer.Errorf(coffer.EINVALID, "name must be 1 to 100 characters")
+	}
+	if n := utf8.RuneCountInString(strings.TrimSpace(req.Symbol)); n == 0 || n > 16 {
+		return nil, coffer.Errorf(coffer.EINVALID, "symbol must be 1 to 16 characters")
+	}
+	if req.BaseURI != "" {
+		if err := validURI(req.BaseURI); err != nil {
+			return nil, coffer.Errorf(coffer.EINVALID, "base_uri: %v", err)
+		}
+	}
+	platform, err := s.wallets.PlatformWallet(ctx)
+	if err != nil {
+		return nil, err
+	}
+	data := append(artifacts.Bytecode(), s.abi.PackConstructor(req.Name, req.Symbol, platform.Address, platform.Address)...)
+	now := time.Now().UTC()
+	tx := &coffer.Transaction{
+		ID: coffer.NewID("tx"), OwnerID: p.UserID, Kind: coffer.KindDeploy, ChainID: req.ChainID,
+		From: platform.Address, Value: new(big.Int), Data: data, Status: coffer.TxQueued, CreatedAt: now, UpdatedAt: now,
+	}
+	c := &coffer.Collection{
+		ID: coffer.NewID("col"), ChainID: req.ChainID, Name: req.Name, Symbol: req.Symbol, BaseURI: req.BaseURI,
+		Status: coffer.CollectionPending, TxID: tx.ID, Minter: platform.Address, CreatedAt: now,
+	}
+	if err := s.store.CreateCollection(ctx, c, tx); err != nil {
+		return nil, err
+	}
+	s.txm.Notify(req.ChainID)
+	s.log.Info("collection queued", "collection", c.ID, "chain_id", c.ChainID, "tx", tx.ID)
+	return c, nil
+}
+
+func (s *Service) checkChain(id uint64) error {
+	for _, c := range s.cfg.Chains {
+		if c == id {
+			return nil
+		}
+	}
+	return coffer.Errorf(coffer.EINVALID, "chain_id %d is not configured on this server (have %v)", id, s.cfg.Chains)
+}
+
+// MintRequest is the body of POST /v1/collections/{id}/mint.
+type MintRequest struct {
+	To       *common.Address
+	Metadata []byte
+	// IdempotencyKey is already scoped to the principal; RequestHash is the body's hash.
+	IdempotencyKey string
+	RequestHash    []byte
+}
+
+// Mint stores the metadata and queues the mint. With an idempotency key
+// already used for the same request it returns the original mint and false.
+func (s *Service) Mint(ctx context.Context, p *coffer.Principal, collectionID string, req MintRequest) (*coffer.Mint, bool, error) {
+	if p == nil {
+		return nil, false, coffer.Errorf(coffer.EUNAUTHORIZED, "sign in to mint")
+	}
+	if m, err := s.replay(ctx, req); m != nil || err != nil {
+		return m, false, err
+	}
+	c, err := s.store.Collection(ctx, collectionID)
+	if err != nil {
+		return nil, false, err
+	}
+	if c.Status != coffer.CollectionDeployed || c.Address == nil {
+		return nil, false, coffer.Errorf(coffer.ECONFLICT, "collection %s is %s; mint once its deployment is mined", c.ID, c.Status)
+	}
+	doc, err := ValidateMetadata(req.Metadata, s.cfg.MaxMetadataBytes)
+	if err != nil {
+		return nil, false, err
+	}
+	to, err := s.recipient(ctx, p, req.To)
+	if err != nil {
+		return nil, false, err
+	}
+	key := MetadataKey(doc)
+	if err := s.blob.Put(ctx, key, doc, "application/json"); err != nil {
+		return nil, false, coffer.WrapError(coffer.EUNAVAILABLE, err, "metadata storage unavailable")
+	}
+	uri := s.cfg.PublicURL + "/" + key
+	now := time.Now().UTC()
+	tx := &coffer.Transaction{
+		ID: coffer.NewID("tx"), OwnerID: p.UserID, Kind: coffer.KindMint, ChainID: c.ChainID,
+		From: c.Minter, To: c.Address, Value: new(big.Int), Data: s.abi.PackMint(to, uri),
+		Status: coffer.TxQueued, CreatedAt: now, UpdatedAt: now,
+	}
+	m := &coffer.Mint{
+		ID: coffer.NewID("mint"), CollectionID: c.ID, OwnerID: p.UserID, To: to, TokenURI: uri, Metadata: doc,
+		Status: coffer.MintQueued, TxID: tx.ID, IdempotencyKey: req.IdempotencyKey, RequestHash: req.RequestHash,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if err := s.store.CreateMint(ctx, m, tx); err != nil {
+		if coffer.ErrorCode(err) == coffer.ECONFLICT && req.IdempotencyKey != "" {
+			// Lost a race with the same key: answer like the winner.
+			if prior, rerr := s.replay(ctx, req); prior != nil || rerr != nil {
+				return prior, false, rerr
+			}
+		}
+		return nil, false, err
+	}
+	s.txm.Notify(c.ChainID)
+	return m, true, nil
+}
+
+// replay returns the mint an idempotency key already created, or a conflict
+// when the key was used with a different request.
+func (s *Service) replay(ctx context.Context, req MintRequest) (*coffer.Mint, error) {
+	if req.IdempotencyKey == "" {
+		return nil, nil
+	}
+	m, err := s.store.MintByIdempotencyKey(ctx, req.IdempotencyKey)
+	if coffer.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if string(m.RequestHash) != string(req.RequestHash) {
+		return nil, coffer.Errorf(coffer.ECONFLICT, "Idempotency-Key was already used with a different request")
+	}
+	return m, nil
+}
+
+func (s *Service) recipient(ctx context.Context, p *coffer.Principal, to *common.Address) (common.Address, error) {
+	if to == nil {
+		if p.UserID == "" {
+			return common.Address{}, coffer.Errorf(coffer.EINVALID, "\"to\" is required when minting with an API key")
+		}
+		w, err := s.wallets.UserWallet(ctx, p.UserID)
+		if err != nil {
+			return common.Address{}, err
+		}
+		return w.Address, nil
+	}
+	if *to == (common.Address{}) {
+		return common.Address{}, coffer.Errorf(coffer.EINVALID, "\"to\" must not be the zero address")
+	}
+	if p.IsAdmin() || s.cfg.AllowMintToOthers {
+		return *to, nil
+	}
+	w, err := s.store.Wallet(ctx, *to)
+	if err != nil || w.OwnerID != p.UserID {
+		return common.Address{}, coffer.Errorf(coffer.EFORBIDDEN, "you may only mint to your own wallets")
+	}
+	return *to, nil
+}
+
+// Mint returns a mint the principal may see.
+func (s *Service) MintFor(ctx context.Context, p *coffer.Principal, id string) (*coffer.Mint, error) {
+	m, err := s.store.Mint(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !p.IsAdmin() && (p == nil || p.UserID == "" || m.OwnerID != p.UserID) {
+		return nil, coffer.Errorf(coffer.ENOTFOUND, "mint %s not found", id)
+	}
+	return m, nil
+}
+
+// OnTransaction is the transaction manager hook that moves collections and mints along.
+func (s *Service) OnTransaction(ctx context.Context, tx *coffer.Transaction, rcpt *types.Receipt) {
+	switch tx.Kind {
+	case coffer.KindDeploy:
+		s.onDeploy(ctx, tx)
+	case coffer.KindMint:
+		s.onMint(ctx, tx, rcpt)
+	}
+}
+
+func (s *Service) onDeploy(ctx context.Context, tx *coffer.Transaction) {
+	c, err := s.store.CollectionByTx(ctx, tx.ID)
+	if err != nil {
+		s.log.Error("nft: collection of deployment", "tx", tx.ID, "err", err)
+		return
+	}
+	switch tx.Status {
+	case coffer.TxMined, coffer.TxConfirmed:
+		if c.Status != coffer.CollectionDeployed && tx.ContractAddress != nil {
+			err = s.store.UpdateCollection(ctx, c.ID, coffer.CollectionDeployed, tx.ContractAddress)
+			s.log.Info("collection deployed", "collection", c.ID, "address", tx.ContractAddress)
+		}
+	case coffer.TxFailed:
+		err = s.store.UpdateCollection(ctx, c.ID, coffer.CollectionFailed, nil)
+	}
+	if err != nil {
+		s.log.Error("nft: update collection", "collection", c.ID, "err", err)
+	}
+}
+
+func (s *Service) onMint(ctx context.Context, tx *coffer.Transaction, rcpt *types.Receipt) {
+	m, err := s.store.MintByTx(ctx, tx.ID)
+	if err != nil {
+		s.log.Error("nft: mint of transaction", "tx", tx.ID, "err", err)
+		return
+	}
+	u := coffer.MintUpdate{Status: mintStatus(tx.Status), TxHash: tx.Hash}
+	if tx.Status == coffer.TxFailed {
+		e := tx.Error
+		u.Error = &e
+	}
+	if rcpt != nil && tx.To != nil {
+		u.TokenID = mintedTokenID(rcpt, *tx.To, m.To)
+	}
+	if err := s.store.UpdateMint(ctx, m.ID, u); err != nil {
+		s.log.Error("nft: update mint", "mint", m.ID, "err", err)
+	}
+}
+
+func mintStatus(txStatus string) string {
+	switch txStatus {
+	case coffer.TxPending:
+		return coffer.MintPending
+	case coffer.TxMined:
+		return coffer.MintMined
+	case coffer.TxConfirmed:
+		return coffer.MintConfirmed
+	case coffer.TxFailed, coffer.TxCancelled:
+		return coffer.MintFailed
+	}
+	return coffer.MintQueued
+}
+
+// transferTopic is keccak256("Transfer(address,address,uint256)").
+var transferTopic = common.HexToHash("0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef")
+
+// mintedTokenID finds the Transfer from the zero address to `to` that the
+// collection emitted in the receipt.
+func mintedTokenID(r *types.Receipt, contract, to common.Address) *big.Int {
+	for _, l := range r.Logs {
+		if l.Address == contract && len(l.Topics) == 4 && l.Topics[0] == transferTopic &&
+			l.Topics[1] == (common.Hash{}) && common.BytesToAddress(l.Topics[2].Bytes()) == to {
+			return new(big.Int).SetBytes(l.Topics[3].Bytes())
+		}
+	}
+	return nil
+}
+
+// TransferTopic is exported for the indexer.
+func TransferTopic() common.Hash { return transferTopic }
