@@ -262,3 +262,12 @@ func redactURL(u string) string {
 	}
 	return u
 }
+
+// Logs runs eth_getLogs.
+func (c *Client) Logs(ctx context.Context, q ethereum.FilterQuery) (logs []types.Log, err error) {
+	err = c.do(ctx, func(ctx context.Context, ec *ethclient.Client, _ *rpc.Client) error {
+		logs, err = ec.FilterLogs(ctx, q)
+		return err
+	})
+	return logs, err
+}

@@ -1,0 +1,223 @@
+// Package indexer follows the chain's ERC-721 Transfer events for coffer's
+// collections and keeps the store's token ownership in step with the chain,
+// so ownership queries are answered from the database.
+package indexer
+
+import (
+	"context"
+	"log/slog"
+	"math/big"
+	"time"
+
+	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/chain"
+	"github.com/cofferhq/coffer/nft"
+	"github.com/cofferhq/coffer/nft/bindings"
+)
+
+// Indexer follows one chain.
+type Indexer struct {
+	store    coffer.Store
+	client   *chain.Client
+	chainID  uint64
+	interval time.Duration
+	batch    uint64
+	log      *slog.Logger
+	abi      *bindings.CofferNFT
+	wake     chan struct{}
+}
+
+// New returns an indexer for one chain; interval is how often it polls the head.
+func New(store coffer.Store, client *chain.Client, interval time.Duration, log *slog.Logger) *Indexer {
+	if interval <= 0 {
+		interval = time.Second
+	}
+	return &Indexer{store: store, client: client, chainID: client.ID(), interval: interval, batch: 2000, log: log, abi: bindings.NewCofferNFT(), wake: make(chan struct{}, 1)}
+}
+
+// Notify asks for a round now (a transaction of ours was mined).
+func (ix *Indexer) Notify() {
+	select {
+	case ix.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run indexes until ctx ends.
+func (ix *Indexer) Run(ctx context.Context) {
+	t := time.NewTicker(ix.interval)
+	defer t.Stop()
+	for {
+		for {
+			more, err := ix.Step(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					ix.log.Warn("indexer: step failed; retrying", "chain_id", ix.chainID, "err", err)
+				}
+				break
+			}
+			if !more {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-ix.wake:
+		}
+	}
+}
+
+// Step indexes the next range of blocks and reports whether more remain.
+func (ix *Indexer) Step(ctx context.Context) (bool, error) {
+	cursor, cursorHash, err := ix.store.IndexCursor(ctx, ix.chainID)
+	if err != nil {
+		return false, err
+	}
+	head, err := ix.client.HeadNumber(ctx)
+	if err != nil {
+		return false, err
+	}
+	addrs, first, err := ix.collections(ctx)
+	if err != nil {
+		return false, err
+	}
+	if cursor == 0 && cursorHash == (common.Hash{}) {
+		// Nothing indexed yet: start just before the first collection (or at
+		// the head when there is none) instead of scanning from genesis.
+		start := head
+		if len(addrs) > 0 {
+			start = first
+		}
+		if start > 0 {
+			start--
+		}
+		h, err := ix.client.Header(ctx, new(big.Int).SetUint64(start))
+		if err != nil {
+			return false, err
+		}
+		return start < head, ix.store.ApplyTransfers(ctx, ix.chainID, nil, start, h.Hash())
+	}
+	if cursor >= head {
+		return false, nil
+	}
+	from, to := cursor+1, min(head, cursor+ix.batch)
+	fromHeader, err := ix.client.Header(ctx, new(big.Int).SetUint64(from))
+	if err != nil {
+		return false, err
+	}
+	if fromHeader.ParentHash != cursorHash {
+		// The block we stopped at is no longer canonical. Re-index from the
+		// last block both agree on; ownership is rebuilt by replaying transfers.
+		ix.log.Warn("indexer: reorg detected", "chain_id", ix.chainID, "block", cursor)
+		return false, ix.rewind(ctx, cursor)
+	}
+	toHeader, err := ix.client.Header(ctx, new(big.Int).SetUint64(to))
+	if err != nil {
+		return false, err
+	}
+	var transfers []coffer.Transfer
+	if len(addrs) > 0 {
+		logs, err := ix.client.Logs(ctx, ethereum.FilterQuery{
+			FromBlock: new(big.Int).SetUint64(from), ToBlock: new(big.Int).SetUint64(to),
+			Addresses: addrs, Topics: [][]common.Hash{{nft.TransferTopic()}},
+		})
+		if err != nil {
+			return false, err
+		}
+		for _, l := range logs {
+			if l.Removed || len(l.Topics) != 4 {
+				continue // ERC-20 style Transfer (3 topics) is not an NFT
+			}
+			transfers = append(transfers, coffer.Transfer{
+				ChainID: ix.chainID, Contract: l.Address, TokenID: new(big.Int).SetBytes(l.Topics[3].Bytes()),
+				From: common.BytesToAddress(l.Topics[1].Bytes()), To: common.BytesToAddress(l.Topics[2].Bytes()),
+				TxHash: l.TxHash, BlockNumber: l.BlockNumber, BlockHash: l.BlockHash, LogIndex: l.Index,
+			})
+		}
+	}
+	if err := ix.store.ApplyTransfers(ctx, ix.chainID, transfers, to, toHeader.Hash()); err != nil {
+		return false, err
+	}
+	for _, t := range transfers {
+		if t.From == (common.Address{}) {
+			ix.recordURI(ctx, t)
+		}
+	}
+	if len(transfers) > 0 {
+		ix.log.Debug("indexer: applied transfers", "chain_id", ix.chainID, "from", from, "to", to, "transfers", len(transfers))
+	}
+	return to < head, nil
+}
+
+// rewind moves the cursor back so the next steps re-read the replaced blocks.
+// Transfers are applied idempotently, and the re-read ones carry the new
+// canonical owners.
+func (ix *Indexer) rewind(ctx context.Context, cursor uint64) error {
+	back := uint64(64)
+	if cursor < back {
+		back = cursor
+	}
+	n := cursor - back
+	h, err := ix.client.Header(ctx, new(big.Int).SetUint64(n))
+	if err != nil {
+		return err
+	}
+	return ix.store.ApplyTransfers(ctx, ix.chainID, nil, n, h.Hash())
+}
+
+// recordURI stores a new token's URI: from coffer's own mint when it is one,
+// otherwise by asking the contract.
+func (ix *Indexer) recordURI(ctx context.Context, t coffer.Transfer) {
+	uri := ""
+	if tx, err := ix.store.TransactionByHash(ctx, t.TxHash); err == nil {
+		if m, err := ix.store.MintByTx(ctx, tx.ID); err == nil {
+			uri = m.TokenURI
+		}
+	}
+	if uri == "" {
+		out, err := ix.client.Call(ctx, ethereum.CallMsg{To: &t.Contract, Data: ix.abi.PackTokenURI(t.TokenID)})
+		if err == nil {
+			uri, _ = ix.abi.UnpackTokenURI(out)
+		}
+	}
+	if uri == "" {
+		return
+	}
+	if err := ix.store.SetTokenURI(ctx, ix.chainID, t.Contract, t.TokenID, uri); err != nil {
+		ix.log.Warn("indexer: record token uri", "contract", t.Contract, "token", t.TokenID, "err", err)
+	}
+}
+
+// collections returns the deployed collection addresses on this chain and
+// the lowest block any of them was deployed in.
+func (ix *Indexer) collections(ctx context.Context) ([]common.Address, uint64, error) {
+	var addrs []common.Address
+	first := uint64(0)
+	cursor := ""
+	for {
+		page, next, err := ix.store.Collections(ctx, 500, cursor)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, c := range page {
+			if c.ChainID != ix.chainID || c.Address == nil {
+				continue
+			}
+			addrs = append(addrs, *c.Address)
+			if tx, err := ix.store.Transaction(ctx, c.TxID); err == nil && tx.BlockNumber != nil {
+				if first == 0 || *tx.BlockNumber < first {
+					first = *tx.BlockNumber
+				}
+			}
+		}
+		if next == "" {
+			return addrs, first, nil
+		}
+		cursor = next
+	}
+}
