@@ -189,7 +189,7 @@ func (c *Config) note(key, source string) {
 // setting binds a config key to its env var and (optionally) flag.
 type setting struct {
 	key, env, flag, usage string
-	secret                bool                             // never a flag
+	secret                bool                            // never a flag
 	apply                 func(c *Config, v string) error // custom setter
 }
 
