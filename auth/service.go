@@ -413,7 +413,7 @@ const maxBearer = 16 << 10
 // tolerated. Every failure is EUNAUTHORIZED with the reason (EUNAVAILABLE
 // when a dependency could not be reached).
 func (s *Service) Authenticate(ctx context.Context, bearer string) (*coffer.Principal, error) {
-	if len(bearer) > 7 && strings.EqualFold(bearer[:7], "bearer ") {
+	if len(bearer) >= 7 && strings.EqualFold(bearer[:7], "bearer ") {
 		bearer = bearer[7:]
 	}
 	bearer = strings.TrimSpace(bearer)
