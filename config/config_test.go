@@ -469,3 +469,13 @@ func TestRedactDSN(t *testing.T) {
 		}
 	}
 }
+
+func TestBoolFlagWithoutValue(t *testing.T) {
+	c, err := FromArgs(newFlags(), []string{"--fresh", "--persist=false"}, envMap(map[string]string{"COFFER_DEV_PERSIST": "true"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Dev.Fresh || c.Dev.Persist {
+		t.Errorf("dev %+v", c.Dev)
+	}
+}
