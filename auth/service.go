@@ -208,9 +208,11 @@ type Tokens struct {
 
 // SignIn verifies a signed EIP-4361 message and opens a session.
 //
-// The nonce is consumed before the signature is checked, so every attempt —
-// good or bad — burns it: a message cannot be retried with other signatures,
-// and a client whose signature fails must fetch a new nonce.
+// The nonce is consumed before the signature is checked, so any attempt with
+// a well-formed message for this site burns it, whether the signature is good
+// or not: a message cannot be retried with other signatures, and a client
+// whose signature fails must fetch a new nonce. (Messages refused by parsing
+// or by the domain/URI/chain/time checks never reach the nonce.)
 func (s *Service) SignIn(ctx context.Context, message string, signature []byte) (*Tokens, error) {
 	m, err := siwe.Parse(message)
 	if err != nil {
