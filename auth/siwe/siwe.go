@@ -3,8 +3,9 @@
 //
 // Parsing follows the EIP-4361 ABNF exactly (including the optional
 // "scheme://" before the domain) with these deliberate choices:
-//   - the address must be in EIP-55 checksum form; all-lower or all-upper hex
-//     is rejected, as the published test vectors require;
+//   - the address must be in EIP-55 checksum form: all-lower hex is rejected
+//     (the published test vectors require it) and so is all-upper, so that
+//     String reproduces the address exactly;
 //   - the statement is limited to RFC 3986 reserved/unreserved characters
 //     and space, as in the ABNF (so no '%', '"', non-ASCII, tabs, ...);
 //   - Chain ID must not have leading zeros, so that String can reproduce it;
