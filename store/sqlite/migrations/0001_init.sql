@@ -1,0 +1,202 @@
+-- Times are fixed-width UTC text (2006-01-02T15:04:05.000000Z) so text order
+-- is time order; big integers are decimal text; addresses and hashes are
+-- lower-case 0x hex.
+
+CREATE TABLE meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
+
+CREATE TABLE users (
+	id         TEXT PRIMARY KEY,
+	issuer     TEXT NOT NULL,
+	subject    TEXT NOT NULL,
+	address    TEXT,
+	created_at TEXT NOT NULL,
+	UNIQUE (issuer, subject)
+);
+
+CREATE TABLE api_keys (
+	id         TEXT PRIMARY KEY,
+	name       TEXT NOT NULL,
+	hash       BLOB NOT NULL,
+	roles      TEXT NOT NULL,
+	created_at TEXT NOT NULL,
+	revoked_at TEXT
+);
+
+CREATE TABLE auth_nonces (
+	nonce      TEXT PRIMARY KEY,
+	expires_at TEXT NOT NULL
+);
+
+CREATE TABLE sessions (
+	id           TEXT PRIMARY KEY,
+	user_id      TEXT NOT NULL,
+	refresh_hash BLOB NOT NULL,
+	created_at   TEXT NOT NULL,
+	expires_at   TEXT NOT NULL,
+	revoked_at   TEXT
+);
+CREATE INDEX sessions_user ON sessions (user_id);
+
+CREATE TABLE keys (
+	id          TEXT PRIMARY KEY,
+	backend     TEXT NOT NULL,
+	address     TEXT NOT NULL,
+	public_key  BLOB,
+	material    BLOB,
+	wrapped_key BLOB,
+	master_id   TEXT NOT NULL,
+	created_at  TEXT NOT NULL
+);
+CREATE INDEX keys_backend ON keys (backend, created_at);
+
+CREATE TABLE wallets (
+	address    TEXT PRIMARY KEY,
+	owner_id   TEXT NOT NULL,
+	backend    TEXT NOT NULL,
+	key_id     TEXT NOT NULL,
+	label      TEXT NOT NULL,
+	disabled   INTEGER NOT NULL DEFAULT 0,
+	created_at TEXT NOT NULL
+);
+CREATE INDEX wallets_owner ON wallets (owner_id, created_at, address);
+CREATE INDEX wallets_created ON wallets (created_at, address);
+CREATE INDEX wallets_label ON wallets (label) WHERE label <> '';
+
+CREATE TABLE transactions (
+	id               TEXT PRIMARY KEY,
+	owner_id         TEXT NOT NULL,
+	kind             TEXT NOT NULL,
+	chain_id         INTEGER NOT NULL,
+	from_addr        TEXT NOT NULL,
+	to_addr          TEXT,
+	value            TEXT,
+	data             BLOB,
+	nonce            INTEGER,
+	gas              INTEGER NOT NULL,
+	gas_price        TEXT,
+	fee_cap          TEXT,
+	tip_cap          TEXT,
+	hash             TEXT,
+	raw              BLOB,
+	status           TEXT NOT NULL,
+	block_number     INTEGER,
+	block_hash       TEXT,
+	gas_used         INTEGER,
+	contract_address TEXT,
+	error            TEXT NOT NULL,
+	idempotency_key  TEXT UNIQUE,
+	request_hash     BLOB,
+	created_at       TEXT NOT NULL,
+	updated_at       TEXT NOT NULL
+);
+CREATE INDEX transactions_created ON transactions (created_at, id);
+CREATE INDEX transactions_owner ON transactions (owner_id, created_at, id);
+CREATE INDEX transactions_from ON transactions (from_addr, created_at, id);
+CREATE INDEX transactions_status ON transactions (chain_id, status, created_at, id);
+CREATE INDEX transactions_hash ON transactions (hash);
+
+CREATE TABLE tx_attempts (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	tx_id      TEXT NOT NULL REFERENCES transactions (id) ON DELETE CASCADE,
+	hash       TEXT NOT NULL,
+	raw        BLOB,
+	gas_price  TEXT,
+	fee_cap    TEXT,
+	tip_cap    TEXT,
+	created_at TEXT NOT NULL
+);
+CREATE INDEX tx_attempts_tx ON tx_attempts (tx_id, id);
+CREATE INDEX tx_attempts_hash ON tx_attempts (hash);
+
+CREATE TABLE nonces (
+	chain_id   INTEGER NOT NULL,
+	address    TEXT NOT NULL,
+	next_nonce INTEGER NOT NULL,
+	PRIMARY KEY (chain_id, address)
+);
+
+CREATE TABLE collections (
+	id         TEXT PRIMARY KEY,
+	chain_id   INTEGER NOT NULL,
+	name       TEXT NOT NULL,
+	symbol     TEXT NOT NULL,
+	base_uri   TEXT NOT NULL,
+	address    TEXT,
+	status     TEXT NOT NULL,
+	tx_id      TEXT NOT NULL REFERENCES transactions (id),
+	minter     TEXT NOT NULL,
+	created_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX collections_address ON collections (chain_id, address);
+CREATE INDEX collections_tx ON collections (tx_id);
+CREATE INDEX collections_created ON collections (created_at, id);
+
+CREATE TABLE mints (
+	id              TEXT PRIMARY KEY,
+	collection_id   TEXT NOT NULL REFERENCES collections (id),
+	owner_id        TEXT NOT NULL,
+	to_addr         TEXT NOT NULL,
+	token_uri       TEXT NOT NULL,
+	metadata        BLOB,
+	status          TEXT NOT NULL,
+	tx_id           TEXT NOT NULL REFERENCES transactions (id),
+	tx_hash         TEXT,
+	token_id        TEXT,
+	error           TEXT NOT NULL,
+	idempotency_key TEXT UNIQUE,
+	request_hash    BLOB,
+	created_at      TEXT NOT NULL,
+	updated_at      TEXT NOT NULL
+);
+CREATE INDEX mints_collection ON mints (collection_id);
+CREATE INDEX mints_tx ON mints (tx_id);
+
+-- token_key is the token id as 64 hex digits: its text order is numeric order.
+CREATE TABLE tokens (
+	chain_id     INTEGER NOT NULL,
+	contract     TEXT NOT NULL,
+	token_key    TEXT NOT NULL,
+	token_id     TEXT NOT NULL,
+	owner        TEXT NOT NULL,
+	token_uri    TEXT NOT NULL,
+	mint_tx_hash TEXT,
+	block_number INTEGER NOT NULL,
+	updated_at   TEXT NOT NULL,
+	PRIMARY KEY (chain_id, contract, token_key)
+);
+CREATE INDEX tokens_owner ON tokens (owner, chain_id, contract, token_key);
+
+CREATE TABLE blocks (
+	chain_id INTEGER NOT NULL,
+	number   INTEGER NOT NULL,
+	hash     TEXT NOT NULL,
+	PRIMARY KEY (chain_id, number)
+);
+
+CREATE TABLE index_cursors (
+	chain_id     INTEGER PRIMARY KEY,
+	block_number INTEGER NOT NULL,
+	block_hash   TEXT NOT NULL
+);
+
+CREATE TABLE audit_log (
+	seq        INTEGER PRIMARY KEY,
+	time       TEXT NOT NULL,
+	principal  TEXT NOT NULL,
+	wallet     TEXT NOT NULL,
+	key_id     TEXT NOT NULL,
+	kind       TEXT NOT NULL,
+	digest     TEXT NOT NULL,
+	chain_id   INTEGER NOT NULL,
+	to_addr    TEXT,
+	value      TEXT,
+	request_id TEXT NOT NULL,
+	outcome    TEXT NOT NULL,
+	prev_hash  BLOB,
+	hash       BLOB NOT NULL
+);
+CREATE INDEX audit_wallet ON audit_log (wallet, seq);
+CREATE INDEX audit_principal ON audit_log (principal, seq);

@@ -1,0 +1,361 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"math/big"
+	"strconv"
+
+	"github.com/cofferhq/coffer"
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// Collections, mints, tokens and the index cursor.
+
+func (s *DB) ResetChainState(ctx context.Context) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		// Children before parents, for the foreign keys.
+		for _, table := range []string{"mints", "collections", "tx_attempts", "transactions", "nonces",
+			"tokens", "blocks", "index_cursors"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table); err != nil {
+				return s.wrap(err, "reset %s", table)
+			}
+		}
+		return nil
+	})
+}
+
+// TotalMinted counts the collection's mints whose token id is known.
+const collectionCols = `c.id, c.chain_id, c.name, c.symbol, c.base_uri, c.address, c.status, c.tx_id, c.minter,
+	(SELECT COUNT(*) FROM mints m WHERE m.collection_id = c.id AND m.token_id IS NOT NULL), c.created_at`
+
+func scanCollection(row interface{ Scan(...any) error }) (*coffer.Collection, error) {
+	c := new(coffer.Collection)
+	err := row.Scan(&c.ID, u64Col{&c.ChainID}, &c.Name, &c.Symbol, &c.BaseURI, addrPtrCol{&c.Address}, &c.Status,
+		&c.TxID, addrCol{&c.Minter}, u64Col{&c.TotalMinted}, timeCol{&c.CreatedAt})
+	return c, err
+}
+
+func (s *DB) CreateCollection(ctx context.Context, c *coffer.Collection, t *coffer.Transaction) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.insertTx(ctx, tx, t); err != nil {
+			return err
+		}
+		defaultID(&c.ID, "col")
+		if c.Status == "" {
+			c.Status = coffer.CollectionPending
+		}
+		c.TxID = t.ID
+		stamp(&c.CreatedAt)
+		_, err := tx.ExecContext(ctx, `INSERT INTO collections (id, chain_id, name, symbol, base_uri, address, status, tx_id,
+			minter, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			c.ID, u64(c.ChainID), c.Name, c.Symbol, c.BaseURI, addrPtr(c.Address), c.Status, c.TxID, addr(c.Minter),
+			s.tm(c.CreatedAt))
+		return s.wrap(err, "collection %s", c.ID)
+	})
+}
+
+func (s *DB) collection(ctx context.Context, what string, cond string, args ...any) (*coffer.Collection, error) {
+	c, err := scanCollection(s.db.QueryRowContext(ctx, `SELECT `+collectionCols+` FROM collections c WHERE `+cond, args...))
+	if err != nil {
+		return nil, s.notFound(err, "collection %s", what)
+	}
+	return c, nil
+}
+
+func (s *DB) Collection(ctx context.Context, id string) (*coffer.Collection, error) {
+	return s.collection(ctx, id, `c.id = $1`, id)
+}
+
+func (s *DB) CollectionByAddress(ctx context.Context, chainID uint64, a common.Address) (*coffer.Collection, error) {
+	return s.collection(ctx, a.Hex(), `c.chain_id = $1 AND c.address = $2`, u64(chainID), addr(a))
+}
+
+func (s *DB) CollectionByTx(ctx context.Context, txID string) (*coffer.Collection, error) {
+	return s.collection(ctx, "of transaction "+txID, `c.tx_id = $1`, txID)
+}
+
+func (s *DB) Collections(ctx context.Context, limit int, cursor string) ([]*coffer.Collection, string, error) {
+	limit = clampLimit(limit)
+	var w where
+	if cursor != "" {
+		t, id, err := decodeTimeCursor(cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		w.add(`(c.created_at, c.id) < (?, ?)`, s.tm(t), id)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+collectionCols+` FROM collections c`+w.String()+
+		` ORDER BY c.created_at DESC, c.id DESC LIMIT `+w.arg(limit+1), w.args...)
+	if err != nil {
+		return nil, "", s.wrap(err, "list collections")
+	}
+	defer rows.Close()
+	var out []*coffer.Collection
+	for rows.Next() {
+		c, err := scanCollection(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	var next string
+	if len(out) > limit {
+		out = out[:limit]
+		next = timeCursor(out[limit-1].CreatedAt, out[limit-1].ID)
+	}
+	return out, next, nil
+}
+
+// UpdateCollection sets status (unless "") and the address (unless nil).
+func (s *DB) UpdateCollection(ctx context.Context, id string, status string, a *common.Address) error {
+	res, err := s.exec(ctx, `UPDATE collections SET status = COALESCE($1, status), address = COALESCE($2, address) WHERE id = $3`,
+		nullStr(status), addrPtr(a), id)
+	if err != nil {
+		return s.wrap(err, "update collection %s", id)
+	}
+	return mustAffect(res, "collection %s", id)
+}
+
+const mintCols = `id, collection_id, owner_id, to_addr, token_uri, metadata, status, tx_id, tx_hash, token_id, error,
+	idempotency_key, request_hash, created_at, updated_at`
+
+func scanMint(row interface{ Scan(...any) error }) (*coffer.Mint, error) {
+	m := new(coffer.Mint)
+	var meta []byte
+	err := row.Scan(&m.ID, &m.CollectionID, &m.OwnerID, addrCol{&m.To}, &m.TokenURI, bytesCol{&meta}, &m.Status, &m.TxID,
+		hashPtrCol{&m.TxHash}, bigCol{&m.TokenID}, &m.Error, strCol{&m.IdempotencyKey}, bytesCol{&m.RequestHash},
+		timeCol{&m.CreatedAt}, timeCol{&m.UpdatedAt})
+	m.Metadata = meta
+	return m, err
+}
+
+func (s *DB) CreateMint(ctx context.Context, m *coffer.Mint, t *coffer.Transaction) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.insertTx(ctx, tx, t); err != nil {
+			return err
+		}
+		defaultID(&m.ID, "mint")
+		if m.Status == "" {
+			m.Status = coffer.MintQueued
+		}
+		m.TxID = t.ID
+		stamp(&m.CreatedAt)
+		if m.UpdatedAt.IsZero() {
+			m.UpdatedAt = m.CreatedAt
+		}
+		stamp(&m.UpdatedAt)
+		_, err := tx.ExecContext(ctx, `INSERT INTO mints (`+mintCols+`) VALUES
+			($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+			m.ID, m.CollectionID, m.OwnerID, addr(m.To), m.TokenURI, blob(m.Metadata), m.Status, m.TxID, hashPtr(m.TxHash),
+			bigArg(m.TokenID), m.Error, nullStr(m.IdempotencyKey), blob(m.RequestHash), s.tm(m.CreatedAt), s.tm(m.UpdatedAt))
+		return s.wrap(err, "mint %s", m.ID)
+	})
+}
+
+func (s *DB) mint(ctx context.Context, what, cond string, arg any) (*coffer.Mint, error) {
+	m, err := scanMint(s.db.QueryRowContext(ctx, `SELECT `+mintCols+` FROM mints WHERE `+cond, arg))
+	if err != nil {
+		return nil, s.notFound(err, "mint %s", what)
+	}
+	return m, nil
+}
+
+func (s *DB) Mint(ctx context.Context, id string) (*coffer.Mint, error) {
+	return s.mint(ctx, id, `id = $1`, id)
+}
+
+func (s *DB) MintByIdempotencyKey(ctx context.Context, key string) (*coffer.Mint, error) {
+	return s.mint(ctx, "with idempotency key "+strconv.Quote(key), `idempotency_key = $1`, key)
+}
+
+func (s *DB) MintByTx(ctx context.Context, txID string) (*coffer.Mint, error) {
+	return s.mint(ctx, "of transaction "+txID, `tx_id = $1`, txID)
+}
+
+func (s *DB) UpdateMint(ctx context.Context, id string, u coffer.MintUpdate) error {
+	var w where
+	set := `updated_at = ` + w.arg(s.tm(now()))
+	if u.Status != "" {
+		set += `, status = ` + w.arg(u.Status)
+	}
+	if u.TxHash != nil {
+		set += `, tx_hash = ` + w.arg(hashPtr(u.TxHash))
+	}
+	if u.TokenID != nil {
+		set += `, token_id = ` + w.arg(bigArg(u.TokenID))
+	}
+	if u.Error != nil {
+		set += `, error = ` + w.arg(*u.Error)
+	}
+	res, err := s.exec(ctx, `UPDATE mints SET `+set+` WHERE id = `+w.arg(id), w.args...)
+	if err != nil {
+		return s.wrap(err, "update mint %s", id)
+	}
+	return mustAffect(res, "mint %s", id)
+}
+
+// ApplyTransfers upserts each token with its new owner (last write wins, in
+// slice order), records the blocks it saw and moves the cursor.
+func (s *DB) ApplyTransfers(ctx context.Context, chainID uint64, transfers []coffer.Transfer, block uint64, h common.Hash) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		at := s.tm(now())
+		for _, t := range transfers {
+			if t.TokenID == nil || t.TokenID.Sign() < 0 {
+				return coffer.Errorf(coffer.EINVALID, "transfer without a token id")
+			}
+			var mintHash any
+			if t.From == (common.Address{}) {
+				mintHash = hash(t.TxHash)
+			}
+			// A token minted by this very transfer keeps its first mint hash
+			// when the same transfer is applied again.
+			_, err := tx.ExecContext(ctx, `INSERT INTO tokens (chain_id, contract, token_key, token_id, owner, token_uri,
+				mint_tx_hash, block_number, updated_at) VALUES ($1, $2, $3, $4, $5, '', $6, $7, $8)
+				ON CONFLICT (chain_id, contract, token_key) DO UPDATE SET owner = excluded.owner,
+				mint_tx_hash = COALESCE(tokens.mint_tx_hash, excluded.mint_tx_hash),
+				block_number = excluded.block_number, updated_at = excluded.updated_at`,
+				u64(chainID), addr(t.Contract), tokenKey(t.TokenID), t.TokenID.String(), addr(t.To), mintHash,
+				u64(t.BlockNumber), at)
+			if err != nil {
+				return s.wrap(err, "token %s/%s", t.Contract.Hex(), t.TokenID)
+			}
+			if t.BlockHash != (common.Hash{}) {
+				if err := s.putBlock(ctx, tx, chainID, t.BlockNumber, t.BlockHash); err != nil {
+					return err
+				}
+			}
+		}
+		if err := s.putBlock(ctx, tx, chainID, block, h); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO index_cursors (chain_id, block_number, block_hash) VALUES ($1, $2, $3)
+			ON CONFLICT (chain_id) DO UPDATE SET block_number = excluded.block_number, block_hash = excluded.block_hash`,
+			u64(chainID), u64(block), hash(h))
+		return s.wrap(err, "index cursor of chain %d", chainID)
+	})
+}
+
+func (s *DB) putBlock(ctx context.Context, q querier, chainID, number uint64, h common.Hash) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO blocks (chain_id, number, hash) VALUES ($1, $2, $3)
+		ON CONFLICT (chain_id, number) DO UPDATE SET hash = excluded.hash`, u64(chainID), u64(number), hash(h))
+	return s.wrap(err, "block %d", number)
+}
+
+// BlockHash returns the hash recorded for block number of chainID by
+// ApplyTransfers (ENOTFOUND if none), for reorg detection.
+func (s *DB) BlockHash(ctx context.Context, chainID, number uint64) (common.Hash, error) {
+	var h common.Hash
+	err := s.db.QueryRowContext(ctx, `SELECT hash FROM blocks WHERE chain_id = $1 AND number = $2`,
+		u64(chainID), u64(number)).Scan(hashCol{&h})
+	if err != nil {
+		return common.Hash{}, s.notFound(err, "block %d of chain %d", number, chainID)
+	}
+	return h, nil
+}
+
+func (s *DB) IndexCursor(ctx context.Context, chainID uint64) (uint64, common.Hash, error) {
+	var n uint64
+	var h common.Hash
+	err := s.db.QueryRowContext(ctx, `SELECT block_number, block_hash FROM index_cursors WHERE chain_id = $1`,
+		u64(chainID)).Scan(u64Col{&n}, hashCol{&h})
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, common.Hash{}, nil
+	}
+	if err != nil {
+		return 0, common.Hash{}, s.wrap(err, "index cursor of chain %d", chainID)
+	}
+	return n, h, nil
+}
+
+// SetTokenURI fails with ENOTFOUND for a token the indexer has not seen.
+func (s *DB) SetTokenURI(ctx context.Context, chainID uint64, contract common.Address, tokenID *big.Int, uri string) error {
+	res, err := s.exec(ctx, `UPDATE tokens SET token_uri = $1, updated_at = $2
+		WHERE chain_id = $3 AND contract = $4 AND token_key = $5`,
+		uri, s.tm(now()), u64(chainID), addr(contract), tokenKey(tokenID))
+	if err != nil {
+		return s.wrap(err, "set token uri")
+	}
+	return mustAffect(res, "token %s/%s", contract.Hex(), tokenID)
+}
+
+const tokenCols = `t.chain_id, t.contract, t.token_key, t.token_id, t.owner, t.token_uri, t.mint_tx_hash, t.block_number, t.updated_at`
+
+func scanToken(row interface{ Scan(...any) error }) (*coffer.Token, string, error) {
+	t := new(coffer.Token)
+	var key string
+	err := row.Scan(u64Col{&t.ChainID}, addrCol{&t.Contract}, &key, bigCol{&t.TokenID}, addrCol{&t.Owner}, &t.TokenURI,
+		hashPtrCol{&t.MintTxHash}, u64Col{&t.BlockNumber}, timeCol{&t.UpdatedAt})
+	return t, key, err
+}
+
+func (s *DB) Token(ctx context.Context, chainID uint64, contract common.Address, tokenID *big.Int) (*coffer.Token, error) {
+	t, _, err := scanToken(s.db.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM tokens t
+		WHERE t.chain_id = $1 AND t.contract = $2 AND t.token_key = $3`, u64(chainID), addr(contract), tokenKey(tokenID)))
+	if err != nil {
+		return nil, s.notFound(err, "token %s/%s", contract.Hex(), tokenID)
+	}
+	return t, nil
+}
+
+// Tokens lists in (chain, contract, token id) order — a stable order that new
+// transfers do not reshuffle under a paginating client. The cursor is the last
+// row's key.
+func (s *DB) Tokens(ctx context.Context, f coffer.TokenFilter) ([]*coffer.Token, string, error) {
+	limit := clampLimit(f.Limit)
+	var w where
+	from := `tokens t`
+	if f.CollectionID != "" {
+		from += ` JOIN collections c ON c.chain_id = t.chain_id AND c.address = t.contract`
+		w.add(`c.id = ?`, f.CollectionID)
+	}
+	if f.Owner != nil {
+		w.add(`t.owner = ?`, addr(*f.Owner))
+	}
+	if f.Contract != nil {
+		w.add(`t.contract = ?`, addr(*f.Contract))
+	}
+	if f.ChainID != 0 {
+		w.add(`t.chain_id = ?`, u64(f.ChainID))
+	}
+	if f.Cursor != "" {
+		p, err := decodeCursor(f.Cursor, 3)
+		if err != nil {
+			return nil, "", err
+		}
+		chain, err := strconv.ParseUint(p[0], 10, 64)
+		if err != nil {
+			return nil, "", coffer.Errorf(coffer.EINVALID, "bad cursor")
+		}
+		w.add(`(t.chain_id, t.contract, t.token_key) > (?, ?, ?)`, u64(chain), p[1], p[2])
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+tokenCols+` FROM `+from+w.String()+
+		` ORDER BY t.chain_id, t.contract, t.token_key LIMIT `+w.arg(limit+1), w.args...)
+	if err != nil {
+		return nil, "", s.wrap(err, "list tokens")
+	}
+	defer rows.Close()
+	var out []*coffer.Token
+	var keys []string
+	for rows.Next() {
+		t, key, err := scanToken(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		out, keys = append(out, t), append(keys, key)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	var next string
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[limit-1]
+		next = encodeCursor(strconv.FormatUint(last.ChainID, 10), addr(last.Contract), keys[limit-1])
+	}
+	return out, next, nil
+}

@@ -1,0 +1,212 @@
+// Package sqlstore implements coffer.Store over database/sql. The SQL is shared
+// by SQLite (modernc.org/sqlite) and PostgreSQL (pgx stdlib): both accept $N
+// placeholders, ON CONFLICT upserts, RETURNING and row-value comparisons. What
+// differs lives in a Dialect supplied by store/sqlite and store/postgres.
+//
+// Storage conventions: addresses and hashes are lower-case 0x hex text; big
+// integers are decimal (TEXT in SQLite, NUMERIC(78,0) in PostgreSQL); times are
+// UTC truncated to microseconds (fixed-width RFC 3339 text in SQLite so that
+// text order is time order, TIMESTAMPTZ in PostgreSQL); byte strings are
+// BLOB/BYTEA.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cofferhq/coffer"
+)
+
+// Dialect is what differs between the SQL engines.
+type Dialect struct {
+	Name string
+	// Migrations holds NNNN_name.sql files applied in name order.
+	Migrations fs.FS
+	// MigrationsTable creates schema_migrations if it is missing.
+	MigrationsTable string
+	// LockMigrations and LockAudit run first in their transactions to
+	// serialise processes ("" when the transaction itself serialises writers,
+	// as BEGIN IMMEDIATE does in SQLite).
+	LockMigrations string
+	LockAudit      string
+	// ForUpdate is appended to a SELECT that locks the rows it reads.
+	ForUpdate string
+	// SerializeWrites takes an in-process mutex around write transactions.
+	// SQLite allows one writer at a time anyway; queueing on a mutex is far
+	// cheaper than sleeping in the busy handler.
+	SerializeWrites bool
+	// Time encodes a UTC, microsecond-truncated time as a query argument.
+	Time func(time.Time) any
+	// ErrorCode classifies a driver error: coffer.ECONFLICT for a unique
+	// violation, coffer.EINVALID for a foreign key violation, "" otherwise.
+	ErrorCode func(error) string
+}
+
+// DB is a coffer.Store backed by a *sql.DB.
+type DB struct {
+	db *sql.DB
+	d  Dialect
+	mu sync.Mutex // see Dialect.SerializeWrites
+}
+
+var _ coffer.Store = (*DB)(nil)
+
+// New wraps db. It does not migrate; call Migrate.
+func New(db *sql.DB, d Dialect) *DB { return &DB{db: db, d: d} }
+
+// SQL returns the underlying pool.
+func (s *DB) SQL() *sql.DB { return s.db }
+
+// Exec runs a raw statement. It exists for tests (tampering with the audit
+// log) and operator tooling; the store's own writes never go through it.
+func (s *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return s.db.ExecContext(ctx, query, args...)
+}
+
+func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+func (s *DB) Close() error                   { return s.db.Close() }
+
+// querier is what *sql.DB and *sql.Tx share.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// tx runs fn in a write transaction; fn's error is returned unchanged.
+func (s *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if s.d.SerializeWrites {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrap(err, "begin transaction")
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return s.wrap(err, "commit")
+	}
+	return nil
+}
+
+// exec runs one write statement outside an explicit transaction.
+func (s *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if s.d.SerializeWrites {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+	}
+	return s.db.ExecContext(ctx, query, args...)
+}
+
+// wrap turns a driver error into a coffer error: constraint violations get
+// their code, anything else stays internal with context.
+func (s *DB) wrap(err error, what string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	var ce *coffer.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	msg := fmt.Sprintf(what, args...)
+	switch code := s.d.ErrorCode(err); code {
+	case coffer.ECONFLICT:
+		return coffer.WrapError(code, err, "%s: already exists", msg)
+	case coffer.EINVALID:
+		return coffer.WrapError(code, err, "%s: refers to a missing row", msg)
+	}
+	return fmt.Errorf("sqlstore: %s: %w", msg, err)
+}
+
+// notFound maps sql.ErrNoRows to ENOTFOUND.
+func (s *DB) notFound(err error, format string, args ...any) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return coffer.Errorf(coffer.ENOTFOUND, format+" not found", args...)
+	}
+	return s.wrap(err, format, args...)
+}
+
+// mustAffect returns ENOTFOUND when res changed no row.
+func mustAffect(res sql.Result, format string, args ...any) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return coffer.Errorf(coffer.ENOTFOUND, format+" not found", args...)
+	}
+	return nil
+}
+
+// Migrate applies the dialect's migrations that are not yet recorded in
+// schema_migrations, in order, in one transaction, and returns their versions.
+func (s *DB) Migrate(ctx context.Context) ([]string, error) {
+	names, err := fs.Glob(s.d.Migrations, "*.sql")
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(names)
+	var applied []string
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		if s.d.LockMigrations != "" {
+			if _, err := tx.ExecContext(ctx, s.d.LockMigrations); err != nil {
+				return s.wrap(err, "lock migrations")
+			}
+		}
+		if _, err := tx.ExecContext(ctx, s.d.MigrationsTable); err != nil {
+			return s.wrap(err, "create schema_migrations")
+		}
+		done := map[string]bool{}
+		rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+		if err != nil {
+			return s.wrap(err, "read schema_migrations")
+		}
+		for rows.Next() {
+			var v string
+			if err := rows.Scan(&v); err != nil {
+				rows.Close()
+				return err
+			}
+			done[v] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, name := range names {
+			version := strings.TrimSuffix(path.Base(name), ".sql")
+			if done[version] {
+				continue
+			}
+			body, err := fs.ReadFile(s.d.Migrations, name)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return s.wrap(err, "migration %s", version)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`,
+				version, s.d.Time(now())); err != nil {
+				return s.wrap(err, "record migration %s", version)
+			}
+			applied = append(applied, version)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return applied, nil
+}

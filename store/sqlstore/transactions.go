@@ -1,0 +1,375 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/cofferhq/coffer"
+	"github.com/ethereum/go-ethereum/common"
+)
+
+const txCols = `id, owner_id, kind, chain_id, from_addr, to_addr, value, data, nonce, gas, gas_price, fee_cap, tip_cap,
+	hash, raw, status, block_number, block_hash, gas_used, contract_address, error, idempotency_key, request_hash,
+	created_at, updated_at`
+
+func scanTx(row interface{ Scan(...any) error }) (*coffer.Transaction, error) {
+	t := new(coffer.Transaction)
+	err := row.Scan(&t.ID, &t.OwnerID, &t.Kind, u64Col{&t.ChainID}, addrCol{&t.From}, addrPtrCol{&t.To}, bigCol{&t.Value},
+		bytesCol{&t.Data}, u64PtrCol{&t.Nonce}, u64Col{&t.Gas}, bigCol{&t.GasPrice}, bigCol{&t.FeeCap}, bigCol{&t.TipCap},
+		hashPtrCol{&t.Hash}, bytesCol{&t.Raw}, &t.Status, u64PtrCol{&t.BlockNumber}, hashPtrCol{&t.BlockHash},
+		u64PtrCol{&t.GasUsed}, addrPtrCol{&t.ContractAddress}, &t.Error, strCol{&t.IdempotencyKey}, bytesCol{&t.RequestHash},
+		timeCol{&t.CreatedAt}, timeCol{&t.UpdatedAt})
+	return t, err
+}
+
+// insertTx writes t and its attempts; it fills ID, Status and times.
+func (s *DB) insertTx(ctx context.Context, q querier, t *coffer.Transaction) error {
+	defaultID(&t.ID, "tx")
+	if t.Status == "" {
+		t.Status = coffer.TxQueued
+	}
+	stamp(&t.CreatedAt)
+	if t.UpdatedAt.IsZero() {
+		t.UpdatedAt = t.CreatedAt
+	}
+	stamp(&t.UpdatedAt)
+	_, err := q.ExecContext(ctx, `INSERT INTO transactions (`+txCols+`) VALUES
+		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`,
+		t.ID, t.OwnerID, t.Kind, u64(t.ChainID), addr(t.From), addrPtr(t.To), bigArg(t.Value), blob(t.Data), u64Ptr(t.Nonce),
+		u64(t.Gas), bigArg(t.GasPrice), bigArg(t.FeeCap), bigArg(t.TipCap), hashPtr(t.Hash), blob(t.Raw), t.Status,
+		u64Ptr(t.BlockNumber), hashPtr(t.BlockHash), u64Ptr(t.GasUsed), addrPtr(t.ContractAddress), t.Error,
+		nullStr(t.IdempotencyKey), blob(t.RequestHash), s.tm(t.CreatedAt), s.tm(t.UpdatedAt))
+	if err != nil {
+		return s.wrap(err, "transaction %s", t.ID)
+	}
+	for i := range t.Attempts {
+		if err := s.insertAttempt(ctx, q, t.ID, &t.Attempts[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *DB) insertAttempt(ctx context.Context, q querier, txID string, a *coffer.TxAttempt) error {
+	stamp(&a.CreatedAt)
+	_, err := q.ExecContext(ctx, `INSERT INTO tx_attempts (tx_id, hash, raw, gas_price, fee_cap, tip_cap, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		txID, hash(a.Hash), blob(a.Raw), bigArg(a.GasPrice), bigArg(a.FeeCap), bigArg(a.TipCap), s.tm(a.CreatedAt))
+	return s.wrap(err, "attempt %s of %s", a.Hash.Hex(), txID)
+}
+
+func (s *DB) CreateTransaction(ctx context.Context, t *coffer.Transaction) error {
+	return s.tx(ctx, func(tx *sql.Tx) error { return s.insertTx(ctx, tx, t) })
+}
+
+// loadTx reads one transaction matching cond (one "$1" argument) with its attempts.
+func (s *DB) loadTx(ctx context.Context, q querier, cond string, arg any, lock bool) (*coffer.Transaction, error) {
+	query := `SELECT ` + txCols + ` FROM transactions WHERE ` + cond
+	if lock {
+		query += s.d.ForUpdate
+	}
+	t, err := scanTx(q.QueryRowContext(ctx, query, arg))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.loadAttempts(ctx, q, t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func (s *DB) loadAttempts(ctx context.Context, q querier, t *coffer.Transaction) error {
+	rows, err := q.QueryContext(ctx, `SELECT hash, raw, gas_price, fee_cap, tip_cap, created_at
+		FROM tx_attempts WHERE tx_id = $1 ORDER BY id`, t.ID)
+	if err != nil {
+		return s.wrap(err, "attempts of %s", t.ID)
+	}
+	defer rows.Close()
+	t.Attempts = nil
+	for rows.Next() {
+		var a coffer.TxAttempt
+		if err := rows.Scan(hashCol{&a.Hash}, bytesCol{&a.Raw}, bigCol{&a.GasPrice}, bigCol{&a.FeeCap}, bigCol{&a.TipCap},
+			timeCol{&a.CreatedAt}); err != nil {
+			return err
+		}
+		t.Attempts = append(t.Attempts, a)
+	}
+	return rows.Err()
+}
+
+// readTx runs a consistent multi-statement read. PostgreSQL and SQLite (WAL)
+// give a read-only transaction one snapshot without blocking writers.
+func (s *DB) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return s.wrap(err, "begin read")
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
+
+func (s *DB) Transaction(ctx context.Context, id string) (*coffer.Transaction, error) {
+	t, err := s.loadTx(ctx, s.db, `id = $1`, id, false)
+	if err != nil {
+		return nil, s.notFound(err, "transaction %s", id)
+	}
+	return t, nil
+}
+
+func (s *DB) TransactionByIdempotencyKey(ctx context.Context, key string) (*coffer.Transaction, error) {
+	t, err := s.loadTx(ctx, s.db, `idempotency_key = $1`, key, false)
+	if err != nil {
+		return nil, s.notFound(err, "transaction with idempotency key %q", key)
+	}
+	return t, nil
+}
+
+// TransactionByHash finds the transaction whose current hash or any earlier
+// attempt is h, so a receipt for a replaced attempt still finds its owner.
+func (s *DB) TransactionByHash(ctx context.Context, h common.Hash) (*coffer.Transaction, error) {
+	t, err := s.loadTx(ctx, s.db, `hash = $1 OR id IN (SELECT tx_id FROM tx_attempts WHERE hash = $1) LIMIT 1`, hash(h), false)
+	if err != nil {
+		return nil, s.notFound(err, "transaction %s", h.Hex())
+	}
+	return t, nil
+}
+
+func (s *DB) queryTxs(ctx context.Context, q querier, query string, args ...any) ([]*coffer.Transaction, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, s.wrap(err, "list transactions")
+	}
+	var out []*coffer.Transaction
+	for rows.Next() {
+		t, err := scanTx(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, t := range out {
+		if err := s.loadAttempts(ctx, q, t); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Transactions lists newest first by (created_at, id); the cursor is the last
+// row's pair.
+func (s *DB) Transactions(ctx context.Context, f coffer.TxFilter) ([]*coffer.Transaction, string, error) {
+	limit := clampLimit(f.Limit)
+	var w where
+	if f.OwnerID != "" {
+		w.add(`owner_id = ?`, f.OwnerID)
+	}
+	if f.From != nil {
+		w.add(`from_addr = ?`, addr(*f.From))
+	}
+	if f.Status != "" {
+		w.add(`status = ?`, f.Status)
+	}
+	if f.Kind != "" {
+		w.add(`kind = ?`, f.Kind)
+	}
+	if f.Cursor != "" {
+		t, id, err := decodeTimeCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		w.add(`(created_at, id) < (?, ?)`, s.tm(t), id)
+	}
+	query := `SELECT ` + txCols + ` FROM transactions` + w.String() +
+		` ORDER BY created_at DESC, id DESC LIMIT ` + w.arg(limit+1)
+	var out []*coffer.Transaction
+	err := s.readTx(ctx, func(tx *sql.Tx) (err error) {
+		out, err = s.queryTxs(ctx, tx, query, w.args...)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	var next string
+	if len(out) > limit {
+		out = out[:limit]
+		next = timeCursor(out[limit-1].CreatedAt, out[limit-1].ID)
+	}
+	return out, next, nil
+}
+
+func (s *DB) TransactionsByStatus(ctx context.Context, chainID uint64, statuses []string, limit int) ([]*coffer.Transaction, error) {
+	if len(statuses) == 0 {
+		return nil, nil
+	}
+	var w where
+	w.add(`chain_id = ?`, u64(chainID))
+	in := ""
+	for i, st := range statuses {
+		if i > 0 {
+			in += ", "
+		}
+		in += w.arg(st)
+	}
+	w.conds = append(w.conds, `status IN (`+in+`)`)
+	query := `SELECT ` + txCols + ` FROM transactions` + w.String() +
+		` ORDER BY created_at, id LIMIT ` + w.arg(clampLimit(limit))
+	var out []*coffer.Transaction
+	err := s.readTx(ctx, func(tx *sql.Tx) (err error) {
+		out, err = s.queryTxs(ctx, tx, query, w.args...)
+		return err
+	})
+	return out, err
+}
+
+// errSign carries sign's error out of the store transaction unchanged.
+type errSign struct{ err error }
+
+func (e errSign) Error() string { return e.err.Error() }
+
+func (s *DB) AssignNonce(ctx context.Context, id string, sign func(*coffer.Transaction, uint64) (*coffer.TxAttempt, error)) (*coffer.Transaction, error) {
+	var t *coffer.Transaction
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		// Lock order is always transaction row, then nonce row, so two
+		// AssignNonce calls cannot deadlock.
+		var err error
+		t, err = s.loadTx(ctx, tx, `id = $1`, id, true)
+		if err != nil {
+			return s.notFound(err, "transaction %s", id)
+		}
+		if t.Status != coffer.TxQueued {
+			return coffer.Errorf(coffer.ECONFLICT, "transaction %s is %s, not queued", id, t.Status)
+		}
+		// The no-op upsert creates the row at 0 and, on PostgreSQL, locks it
+		// until commit, so concurrent callers for one sender queue here.
+		var next uint64
+		err = tx.QueryRowContext(ctx, `INSERT INTO nonces (chain_id, address, next_nonce) VALUES ($1, $2, 0)
+			ON CONFLICT (chain_id, address) DO UPDATE SET next_nonce = nonces.next_nonce
+			RETURNING next_nonce`, u64(t.ChainID), addr(t.From)).Scan(u64Col{&next})
+		if err != nil {
+			return s.wrap(err, "nonce of %s", t.From.Hex())
+		}
+		a, err := sign(t, next)
+		if err != nil {
+			return errSign{err}
+		}
+		if a == nil {
+			return errors.New("sqlstore: sign returned no attempt")
+		}
+		stamp(&a.CreatedAt)
+		t.Nonce, t.Hash, t.Raw, t.Status, t.UpdatedAt = &next, &a.Hash, a.Raw, coffer.TxPending, a.CreatedAt
+		if a.GasPrice != nil {
+			t.GasPrice = a.GasPrice
+		}
+		if a.FeeCap != nil {
+			t.FeeCap = a.FeeCap
+		}
+		if a.TipCap != nil {
+			t.TipCap = a.TipCap
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE transactions SET nonce = $1, hash = $2, raw = $3, gas_price = $4,
+			fee_cap = $5, tip_cap = $6, status = $7, updated_at = $8 WHERE id = $9`,
+			u64(next), hash(a.Hash), blob(a.Raw), bigArg(t.GasPrice), bigArg(t.FeeCap), bigArg(t.TipCap),
+			t.Status, s.tm(t.UpdatedAt), id); err != nil {
+			return s.wrap(err, "update transaction %s", id)
+		}
+		if err := s.insertAttempt(ctx, tx, id, a); err != nil {
+			return err
+		}
+		t.Attempts = append(t.Attempts, *a)
+		if _, err := tx.ExecContext(ctx, `UPDATE nonces SET next_nonce = $1 WHERE chain_id = $2 AND address = $3`,
+			u64(next+1), u64(t.ChainID), addr(t.From)); err != nil {
+			return s.wrap(err, "advance nonce of %s", t.From.Hex())
+		}
+		return nil
+	})
+	if se, ok := err.(errSign); ok {
+		return nil, se.err
+	}
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func (s *DB) AddAttempt(ctx context.Context, id string, a *coffer.TxAttempt) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		stamp(&a.CreatedAt)
+		// COALESCE keeps the fee fields an attempt does not use (legacy vs 1559).
+		res, err := tx.ExecContext(ctx, `UPDATE transactions SET hash = $1, raw = $2,
+			gas_price = COALESCE($3, gas_price), fee_cap = COALESCE($4, fee_cap), tip_cap = COALESCE($5, tip_cap),
+			updated_at = $6 WHERE id = $7`,
+			hash(a.Hash), blob(a.Raw), bigArg(a.GasPrice), bigArg(a.FeeCap), bigArg(a.TipCap), s.tm(a.CreatedAt), id)
+		if err != nil {
+			return s.wrap(err, "update transaction %s", id)
+		}
+		if err := mustAffect(res, "transaction %s", id); err != nil {
+			return err
+		}
+		return s.insertAttempt(ctx, tx, id, a)
+	})
+}
+
+func (s *DB) UpdateTransaction(ctx context.Context, id string, u coffer.TxUpdate) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var w where
+		set := `updated_at = ` + w.arg(s.tm(now()))
+		if u.Status != "" {
+			set += `, status = ` + w.arg(u.Status)
+		}
+		if u.BlockNumber != nil {
+			set += `, block_number = ` + w.arg(u64Ptr(u.BlockNumber))
+		}
+		if u.BlockHash != nil {
+			set += `, block_hash = ` + w.arg(hashPtr(u.BlockHash))
+		}
+		if u.GasUsed != nil {
+			set += `, gas_used = ` + w.arg(u64Ptr(u.GasUsed))
+		}
+		if u.ContractAddress != nil {
+			set += `, contract_address = ` + w.arg(addrPtr(u.ContractAddress))
+		}
+		if u.Error != nil {
+			set += `, error = ` + w.arg(*u.Error)
+		}
+		if u.Hash != nil {
+			// The mined attempt becomes current, with its bytes and fees.
+			h := w.arg(hash(*u.Hash))
+			txID := w.arg(id)
+			att := func(col string) string {
+				return `(SELECT ` + col + ` FROM tx_attempts WHERE tx_id = ` + txID + ` AND hash = ` + h + ` ORDER BY id DESC LIMIT 1)`
+			}
+			set += `, hash = ` + h
+			for _, col := range []string{"raw", "gas_price", "fee_cap", "tip_cap"} {
+				set += `, ` + col + ` = COALESCE(` + att(col) + `, ` + col + `)`
+			}
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE transactions SET `+set+` WHERE id = `+w.arg(id), w.args...)
+		if err != nil {
+			return s.wrap(err, "update transaction %s", id)
+		}
+		return mustAffect(res, "transaction %s", id)
+	})
+}
+
+func (s *DB) NextNonce(ctx context.Context, chainID uint64, from common.Address) (uint64, error) {
+	var n uint64
+	err := s.db.QueryRowContext(ctx, `SELECT next_nonce FROM nonces WHERE chain_id = $1 AND address = $2`,
+		u64(chainID), addr(from)).Scan(u64Col{&n})
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return n, s.wrap(err, "nonce of %s", from.Hex())
+}
+
+func (s *DB) SetNextNonce(ctx context.Context, chainID uint64, from common.Address, next uint64) error {
+	_, err := s.exec(ctx, `INSERT INTO nonces (chain_id, address, next_nonce) VALUES ($1, $2, $3)
+		ON CONFLICT (chain_id, address) DO UPDATE SET next_nonce = excluded.next_nonce`,
+		u64(chainID), addr(from), u64(next))
+	return s.wrap(err, "set nonce of %s", from.Hex())
+}
