@@ -26,6 +26,10 @@ const (
 	maxTypes         = 64
 	maxFields        = 256 // over all types
 	maxNameLen       = 64
+	// maxDeps bounds the types one struct type reaches. go-ethereum's
+	// Dependencies is cubic in it and runs for every struct instance; real
+	// payloads (Seaport, Permit2) reach fewer than 8.
+	maxDeps = 12
 )
 
 var (
@@ -47,18 +51,18 @@ func ParseTypedData(data []byte) (apitypes.TypedData, error) {
 		return td, coffer.Errorf(coffer.ETOOLARGE, "typed data is over %d bytes", MaxTypedDataSize)
 	}
 	if err := checkJSON(data); err != nil {
-		return td, coffer.WrapError(coffer.EINVALID, err, "typed data: %v", err)
+		return td, coffer.Errorf(coffer.EINVALID, "typed data: %v", err)
 	}
 	if err := checkKeys(data); err != nil {
-		return td, coffer.WrapError(coffer.EINVALID, err, "typed data: %v", err)
+		return td, coffer.Errorf(coffer.EINVALID, "typed data: %v", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&td); err != nil {
-		return apitypes.TypedData{}, coffer.WrapError(coffer.EINVALID, err, "typed data: %v", err)
+		return apitypes.TypedData{}, coffer.Errorf(coffer.EINVALID, "typed data: %v", err)
 	}
 	if err := checkTypes(td); err != nil {
-		return apitypes.TypedData{}, coffer.WrapError(coffer.EINVALID, err, "typed data: %v", err)
+		return apitypes.TypedData{}, coffer.Errorf(coffer.EINVALID, "typed data: %v", err)
 	}
 	if _, err := HashTypedData(td); err != nil {
 		return apitypes.TypedData{}, err
@@ -84,7 +88,7 @@ func HashTypedData(td apitypes.TypedData) (h common.Hash, err error) {
 	}
 	sum, _, err := apitypes.TypedDataAndHash(td)
 	if err != nil {
-		return h, coffer.WrapError(coffer.EINVALID, err, "typed data: %v", err)
+		return h, coffer.Errorf(coffer.EINVALID, "typed data: %v", err)
 	}
 	return common.BytesToHash(sum), nil
 }
@@ -282,7 +286,25 @@ func checkTypes(td apitypes.TypedData) error {
 			}
 		}
 	}
+	for name := range td.Types {
+		if n := len(closure(td, name, map[string]bool{})); n > maxDeps {
+			return fmt.Errorf("type %s references %d types, more than %d", truncate(name), n, maxDeps)
+		}
+	}
 	return nil
+}
+
+// closure adds to seen every struct type that t reaches, itself included.
+func closure(td apitypes.TypedData, t string, seen map[string]bool) map[string]bool {
+	base, _, _ := strings.Cut(t, "[")
+	if seen[base] || td.Types[base] == nil {
+		return seen
+	}
+	seen[base] = true
+	for _, f := range td.Types[base] {
+		closure(td, f.Type, seen)
+	}
+	return seen
 }
 
 func isPrimitive(t string) bool {
