@@ -40,10 +40,10 @@ func ParseAPIKey(token string) (id string, err error) {
 		return "", coffer.Errorf(coffer.EUNAUTHORIZED, "API key must start with %q", apiKeyPrefix)
 	}
 	id, secret, ok := strings.Cut(rest, "_")
-	if !ok || len(id) < 8 || len(id) > 12 || !onlyChars(id, lowerAlnum) {
+	if !ok || len(id) < 8 || len(id) > 12 || !lowerAlnumSet.all(id) {
 		return "", coffer.Errorf(coffer.EUNAUTHORIZED, "malformed API key: want ck_<8-12 lower-case alphanumerics>_<secret>")
 	}
-	if len(secret) < 32 || len(secret) > 128 || !onlyChars(secret, base64URLChars+"=") {
+	if len(secret) < 32 || len(secret) > 128 || !secretSet.all(secret) {
 		return "", coffer.Errorf(coffer.EUNAUTHORIZED, "malformed API key %s: secret must be 32-128 base64url characters", id)
 	}
 	return id, nil
@@ -183,11 +183,29 @@ func randomAlnum(n int, set string) string {
 	return string(out)
 }
 
-func onlyChars(s, set string) bool {
+// charset is a byte-membership table; validation runs on every request.
+type charset [256]bool
+
+func newCharset(chars string) *charset {
+	var c charset
+	for i := 0; i < len(chars); i++ {
+		c[chars[i]] = true
+	}
+	return &c
+}
+
+func (c *charset) all(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if strings.IndexByte(set, s[i]) < 0 {
+		if !c[s[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+var (
+	lowerAlnumSet = newCharset(lowerAlnum)
+	secretSet     = newCharset(base64URLChars + "=") // base64url, padded or not, or base32
+	hexSet        = newCharset("0123456789abcdef")
+	base64URLSet  = newCharset(base64URLChars)
+)

@@ -146,7 +146,7 @@ func TestSignInSuccess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(n.Nonce) < 16 || !onlyChars(n.Nonce, alnum) {
+	if len(n.Nonce) < 16 || !newCharset(alnum).all(n.Nonce) {
 		t.Fatalf("nonce %q: want >= 16 alphanumerics", n.Nonce)
 	}
 	if n.Domain != "coffer.example" || n.URI != testIssuer || n.ChainID != 1 || !n.ExpiresAt.After(n.IssuedAt) {

@@ -5,6 +5,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/rand"
@@ -164,8 +165,8 @@ func (s *Service) SetContractVerifier(v ContractVerifier) {
 }
 
 // JWKS is the JSON for /.well-known/jwks.json: the public keys that verify
-// coffer access tokens (the current one first).
-func (s *Service) JWKS() []byte { return s.jwks }
+// coffer access tokens (the current one first). The caller may keep it.
+func (s *Service) JWKS() []byte { return bytes.Clone(s.jwks) }
 
 // Nonce is what a client needs to build a SIWE message.
 type Nonce struct {
@@ -324,7 +325,7 @@ func newRefreshToken(sid string) string {
 func parseRefreshToken(tok string) (sid string, err error) {
 	rest, ok := strings.CutPrefix(tok, refreshPrefix)
 	sid, secret, ok2 := strings.Cut(rest, "_")
-	if !ok || !ok2 || len(sid) != 32 || !onlyChars(sid, "0123456789abcdef") || len(secret) != 43 || !onlyChars(secret, base64URLChars) {
+	if !ok || !ok2 || len(sid) != 32 || !hexSet.all(sid) || len(secret) != 43 || !base64URLSet.all(secret) {
 		return "", coffer.Errorf(coffer.EUNAUTHORIZED, "malformed refresh token")
 	}
 	return sid, nil
