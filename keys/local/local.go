@@ -127,7 +127,7 @@ func (b *Backend) put(ctx context.Context, priv *ecdsa.PrivateKey) (*coffer.KeyR
 	if err := b.ks.PutKey(ctx, rec); err != nil {
 		return nil, err
 	}
-	b.cache.add(id, &entry{priv: priv, pub: rec.PublicKey, addr: addr})
+	b.cache.add(id, &entry{priv: priv, pub: rec.PublicKey})
 	return rec, nil
 }
 
@@ -194,7 +194,7 @@ func (b *Backend) load(ctx context.Context, keyID string) (*entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &entry{priv: priv, pub: bytes.Clone(rec.PublicKey), addr: rec.Address}
+	e := &entry{priv: priv, pub: bytes.Clone(rec.PublicKey)}
 	b.cache.add(keyID, e)
 	return e, nil
 }
@@ -329,8 +329,7 @@ func rewrap(ctx context.Context, ks coffer.KeyStore, rec *coffer.KeyRecord, old,
 // reliable wipe anyway.
 type entry struct {
 	priv *ecdsa.PrivateKey
-	pub  []byte
-	addr common.Address
+	pub  []byte // uncompressed; the self-check compares recovered keys with it
 }
 
 // lru is a mutex-guarded least-recently-used cache. The lock is held only for
