@@ -57,6 +57,10 @@ func errorCode(err error) string {
 	return ""
 }
 
+// maxConns stays well inside the server's max_connections (100 by default)
+// when several coffer processes share one database.
+const maxConns = 20
+
 // Open connects to dsn (a postgres:// URL or key=value string; extra URL
 // parameters such as search_path are sent as run-time parameters) and applies
 // pending migrations.
@@ -65,16 +69,14 @@ func Open(ctx context.Context, dsn string) (*sqlstore.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Stay well inside the server's max_connections (100 by default) when
-	// several coffer processes share one database.
-	db.SetMaxOpenConns(20)
+	db.SetMaxOpenConns(maxConns)
 	db.SetMaxIdleConns(10)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
-	s := sqlstore.New(db, Dialect)
+	s := sqlstore.New(db, Dialect, maxConns)
 	if _, err := s.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, err

@@ -31,6 +31,7 @@ var Dialect = sqlstore.Dialect{
 	// BEGIN IMMEDIATE (from _txlock) already makes every write transaction
 	// the only writer, across processes too.
 	SerializeWrites: true,
+	SignOutsideTx:   true,
 	Time:            func(t time.Time) any { return t.UTC().Format(timeFormat) },
 	ErrorCode:       errorCode,
 }
@@ -67,6 +68,10 @@ func DSN(path string) string {
 	return path + "?_txlock=immediate&_busy_timeout=10000&_foreign_keys=1&_journal_mode=WAL&_synchronous=NORMAL"
 }
 
+// maxConns bounds the pool: writers queue on a mutex in sqlstore, so a few
+// connections serve the readers.
+const maxConns = 8
+
 // Open opens (creating if needed) the database at path and applies pending
 // migrations.
 func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
@@ -74,10 +79,9 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Writers queue on a mutex in sqlstore; a few connections serve readers.
-	db.SetMaxOpenConns(8)
-	db.SetMaxIdleConns(8)
-	s := sqlstore.New(db, Dialect)
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
+	s := sqlstore.New(db, Dialect, maxConns)
 	if _, err := s.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, err

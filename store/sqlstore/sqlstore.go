@@ -39,6 +39,9 @@ type Dialect struct {
 	LockAudit      string
 	// ForUpdate is appended to a SELECT that locks the rows it reads.
 	ForUpdate string
+	// SignOutsideTx makes AssignNonce call sign outside the write
+	// transaction (see nonce.go); needed where writers are serialised.
+	SignOutsideTx bool
 	// SerializeWrites takes an in-process mutex around write transactions.
 	// SQLite allows one writer at a time anyway; queueing on a mutex is far
 	// cheaper than sleeping in the busy handler.
@@ -55,12 +58,23 @@ type DB struct {
 	db *sql.DB
 	d  Dialect
 	mu sync.Mutex // see Dialect.SerializeWrites
+
+	senders     [64]sync.Mutex // AssignNonce per sender, see senderLock
+	assignSlots chan struct{}
 }
 
 var _ coffer.Store = (*DB)(nil)
 
-// New wraps db. It does not migrate; call Migrate.
-func New(db *sql.DB, d Dialect) *DB { return &DB{db: db, d: d} }
+// New wraps db. It does not migrate; call Migrate. maxConns is the pool's
+// connection limit (0: unlimited); AssignNonce calls in flight are kept to
+// half of it, leaving the rest for what sign does with the store.
+func New(db *sql.DB, d Dialect, maxConns int) *DB {
+	slots := maxConns / 2
+	if maxConns <= 0 {
+		slots = 64
+	}
+	return &DB{db: db, d: d, assignSlots: make(chan struct{}, max(slots, 1))}
+}
 
 // SQL returns the underlying pool.
 func (s *DB) SQL() *sql.DB { return s.db }
