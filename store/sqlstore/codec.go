@@ -1,8 +1,6 @@
 package sqlstore
 
 import (
-	"crypto/rand"
-	"encoding/base32"
 	"encoding/base64"
 	"fmt"
 	"math/big"
@@ -294,18 +292,9 @@ func (c bytesCol) Scan(src any) error {
 
 // IDs and cursors.
 
-var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
-
-// NewID returns prefix + "_" + 16 random bytes in lower-case base32.
-func NewID(prefix string) string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return prefix + "_" + idEncoding.EncodeToString(b[:])
-}
-
 func defaultID(id *string, prefix string) {
 	if *id == "" {
-		*id = NewID(prefix)
+		*id = coffer.NewID(prefix)
 	}
 }
 

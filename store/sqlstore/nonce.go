@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"hash/fnv"
 
 	"github.com/cofferhq/coffer"
@@ -63,7 +64,7 @@ func (s *DB) AssignNonce(ctx context.Context, id string, sign func(*coffer.Trans
 	if !s.d.SignOutsideTx {
 		t, err = s.assignInTx(ctx, id, sign)
 	} else {
-		for range 10 {
+		for range 50 {
 			if t, err = s.assignOptimistic(ctx, id, sign); err != errNonceMoved {
 				break
 			}
@@ -73,7 +74,8 @@ func (s *DB) AssignNonce(ctx context.Context, id string, sign func(*coffer.Trans
 		return nil, se.err
 	}
 	if err == errNonceMoved {
-		return nil, coffer.WrapError(coffer.EUNAVAILABLE, err, "nonce of transaction %s keeps moving", id)
+		// Internal, so that the caller retries rather than failing the transaction.
+		return nil, fmt.Errorf("assign nonce to %s: %w", id, err)
 	}
 	if err != nil {
 		return nil, err
