@@ -1,0 +1,236 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/core/types"
+
+	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/api"
+	"github.com/cofferhq/coffer/auth"
+	"github.com/cofferhq/coffer/blob/fs"
+	"github.com/cofferhq/coffer/blob/s3"
+	"github.com/cofferhq/coffer/chain"
+	"github.com/cofferhq/coffer/config"
+	"github.com/cofferhq/coffer/custody"
+	"github.com/cofferhq/coffer/indexer"
+	"github.com/cofferhq/coffer/keys/local"
+	"github.com/cofferhq/coffer/nft"
+	"github.com/cofferhq/coffer/nft/artifacts"
+	"github.com/cofferhq/coffer/store"
+	"github.com/cofferhq/coffer/txm"
+)
+
+// app is a fully wired coffer: what `dev` and `serve` run.
+type app struct {
+	cfg      config.Config
+	log      *slog.Logger
+	store    coffer.Store
+	blob     coffer.Blob
+	local    *local.Backend
+	custody  *custody.Service
+	auth     *auth.Service
+	txm      *txm.Manager
+	nft      *nft.Service
+	indexers []*indexer.Indexer
+	clients  map[uint64]*chain.Client
+	api      *api.Server
+	closers  []func()
+}
+
+func newLogger(cfg config.Config) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Log.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// openBase opens what every command needs: store, blob, keys, custody.
+func openBase(ctx context.Context, cfg config.Config, log *slog.Logger, createMaster bool) (*app, error) {
+	a := &app{cfg: cfg, log: log, clients: map[uint64]*chain.Client{}}
+	st, err := store.Open(ctx, cfg.Store.Driver, cfg.Store.DSN)
+	if err != nil {
+		return nil, fmt.Errorf("open %s store: %w", cfg.Store.Driver, err)
+	}
+	a.store = st
+	a.closers = append(a.closers, func() { st.Close() })
+
+	switch cfg.Blob.Driver {
+	case "s3":
+		a.blob, err = s3.New(ctx, s3.Config{Bucket: cfg.Blob.S3.Bucket, Prefix: cfg.Blob.S3.Prefix, Region: cfg.Blob.S3.Region,
+			Endpoint: cfg.Blob.S3.Endpoint, PathStyle: cfg.Blob.S3.PathStyle, AccessKeyID: cfg.Blob.S3.AccessKeyID, SecretAccessKey: cfg.Blob.S3.SecretAccessKey})
+	default:
+		a.blob, err = fs.New(cfg.Blob.Dir)
+	}
+	if err != nil {
+		a.close()
+		return nil, fmt.Errorf("open blob store: %w", err)
+	}
+
+	master, err := loadMaster(cfg, createMaster, log)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.local = local.New(st, master)
+	a.custody, err = custody.New(st, []coffer.KeyBackend{a.local}, cfg.Keys.Backend, log)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// loadMaster reads the local backend's master key from the environment
+// variable named in the configuration, else from the key file (created on
+// first use by `dev`).
+func loadMaster(cfg config.Config, create bool, log *slog.Logger) (local.MasterKey, error) {
+	if name := cfg.Keys.MasterKeyEnv; name != "" {
+		if v := os.Getenv(name); v != "" {
+			m, err := local.MasterFromHex(strings.TrimSpace(v))
+			if err != nil {
+				return nil, fmt.Errorf("master key in $%s: %w", name, err)
+			}
+			return m, nil
+		}
+	}
+	if !create {
+		if _, err := os.Stat(cfg.Keys.MasterKeyFile); err != nil {
+			return nil, fmt.Errorf("no master key: set $%s or keys.master_key_file (%s does not exist; `coffer dev` creates one)", cfg.Keys.MasterKeyEnv, cfg.Keys.MasterKeyFile)
+		}
+	}
+	m, created, err := local.LoadOrCreateMasterFile(cfg.Keys.MasterKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("master key file: %w", err)
+	}
+	if created {
+		log.Warn("generated a new master key; back it up — without it the local keys cannot be opened", "file", cfg.Keys.MasterKeyFile)
+	}
+	return m, nil
+}
+
+// wire builds the chain-facing parts and the HTTP API over clients.
+func (a *app) wire(ctx context.Context) error {
+	cfg := a.cfg
+	chains := map[uint64]txm.ChainConfig{}
+	var ids []uint64
+	for _, c := range cfg.Chains {
+		client := a.clients[c.ID]
+		if client == nil {
+			return fmt.Errorf("chain %d has no client", c.ID)
+		}
+		chains[c.ID] = txm.ChainConfig{Client: client, Confirmations: c.Confirmations, PollInterval: c.PollInterval}
+		ids = append(ids, c.ID)
+	}
+	if len(ids) == 0 {
+		return errors.New("no chain configured: set chains in the config file, or COFFER_CHAIN_ID and COFFER_RPC_URLS")
+	}
+	chain.RegisterErrors(artifacts.ABI())
+	a.txm = txm.New(a.store, a.custody, chains, a.log)
+	a.nft = nft.New(a.store, a.blob, a.custody, a.txm, nft.Config{
+		PublicURL: cfg.HTTP.PublicURL, MaxMetadataBytes: cfg.NFT.MaxMetadataBytes, AllowMintToOthers: cfg.NFT.AllowMintToOthers, Chains: ids,
+	}, a.log)
+	a.txm.OnChange(a.nft.OnTransaction)
+	for _, c := range cfg.Chains {
+		ix := indexer.New(a.store, a.clients[c.ID], c.PollInterval, a.log)
+		a.indexers = append(a.indexers, ix)
+	}
+	// A mined transaction of ours is news for the indexer.
+	a.txm.OnChange(func(ctx context.Context, tx *coffer.Transaction, _ *types.Receipt) {
+		if tx.Status == coffer.TxMined || tx.Status == coffer.TxConfirmed {
+			for _, ix := range a.indexers {
+				ix.Notify()
+			}
+		}
+	})
+
+	key, created, err := auth.LoadOrCreateSigningKey(cfg.Auth.SigningKeyFile)
+	if err != nil {
+		return fmt.Errorf("token signing key: %w", err)
+	}
+	if created {
+		a.log.Info("generated a new token signing key", "file", cfg.Auth.SigningKeyFile)
+	}
+	var oidc []auth.OIDCProvider
+	for _, o := range cfg.Auth.OIDC {
+		oidc = append(oidc, auth.OIDCProvider{Issuer: o.Issuer, Audience: o.Audience, JWKSURL: o.JWKSURL, RolesClaim: o.RolesClaim})
+	}
+	a.auth, err = auth.NewService(a.store, key, auth.Config{
+		Issuer: cfg.Auth.Issuer, AccessTTL: cfg.Auth.AccessTTL, RefreshTTL: cfg.Auth.RefreshTTL, NonceTTL: cfg.Auth.NonceTTL, Skew: cfg.Auth.Skew,
+		SIWEDomain: cfg.Auth.SIWE.Domain, SIWEScheme: cfg.Auth.SIWE.Scheme, SIWEURI: cfg.Auth.SIWE.URI, ChainID: ids[0], OIDC: oidc,
+	})
+	if err != nil {
+		return err
+	}
+	a.api = api.New(api.Deps{Store: a.store, Blob: a.blob, Auth: a.auth, Custody: a.custody, NFT: a.nft, Txm: a.txm, Log: a.log}, api.Config{
+		MaxBodyBytes: cfg.HTTP.MaxBodyBytes, MaxUploadBytes: cfg.HTTP.MaxUploadBytes, CORSOrigins: cfg.HTTP.CORSOrigins, Chains: ids, PublicURL: cfg.HTTP.PublicURL,
+	})
+	return nil
+}
+
+// run serves HTTP and runs the background workers until ctx ends.
+func (a *app) run(ctx context.Context, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", a.cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (http.addr): %w", a.cfg.HTTP.Addr, err)
+	}
+	srv := &http.Server{
+		Handler: a.api.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: a.cfg.HTTP.ReadTimeout, WriteTimeout: a.cfg.HTTP.WriteTimeout, IdleTimeout: 2 * time.Minute,
+	}
+	var wg sync.WaitGroup
+	bg, stop := context.WithCancel(ctx)
+	defer stop()
+	wg.Go(func() { a.txm.Run(bg) })
+	for _, ix := range a.indexers {
+		wg.Go(func() { ix.Run(bg) })
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.HTTP.ShutdownTimeout)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+	stop()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (a *app) close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+	a.closers = nil
+}
+
+// ensureAdminKey seeds the bootstrap admin key, or creates one to print.
+func (a *app) ensureAdminKey(ctx context.Context, generate bool) (string, error) {
+	if k := a.cfg.Auth.BootstrapAdminKey; k != "" {
+		return k, a.auth.EnsureAPIKey(ctx, k, "bootstrap", []string{coffer.RoleAdmin})
+	}
+	if !generate {
+		return "", nil
+	}
+	return a.auth.CreateAPIKey(ctx, "dev-admin-"+time.Now().UTC().Format("20060102T150405"), []string{coffer.RoleAdmin})
+}
