@@ -69,6 +69,14 @@ type Store interface {
 	AssignNonce(ctx context.Context, id string, sign func(tx *Transaction, nonce uint64) (*TxAttempt, error)) (*Transaction, error)
 	// AddAttempt records a replacement and makes it the transaction's current hash.
 	AddAttempt(ctx context.Context, id string, a *TxAttempt) error
+	// CreateSignedTransaction inserts a transaction signed elsewhere (self-custody,
+	// KindRaw) as pending with its nonce, hash, raw bytes and one attempt; it does
+	// not touch the nonces table. A raw transaction whose hash is already stored
+	// is ECONFLICT.
+	CreateSignedTransaction(ctx context.Context, tx *Transaction) error
+	// CancelQueued marks a queued transaction (no nonce yet) cancelled; ECONFLICT
+	// when it is no longer queued.
+	CancelQueued(ctx context.Context, id string) error
 	// UpdateTransaction records what the chain said (status, receipt fields, error).
 	UpdateTransaction(ctx context.Context, id string, u TxUpdate) error
 	// TransactionsByStatus lists transactions in any of statuses, oldest first.

@@ -58,8 +58,16 @@ type Transaction struct {
 	UpdatedAt      time.Time
 }
 
+// Attempt kinds: what a signed version of a transaction sends.
+const (
+	AttemptSend   = ""       // the request itself (first send or a fee bump)
+	AttemptCancel = "cancel" // a 0-value self-transfer asked for by cancel
+	AttemptNoop   = "noop"   // a 0-value self-transfer filling a nonce the request cannot use
+)
+
 // TxAttempt is one signed version of a transaction; replacements add more.
 type TxAttempt struct {
+	Kind      string // AttemptSend, AttemptCancel or AttemptNoop
 	Hash      common.Hash
 	Raw       []byte
 	GasPrice  *big.Int

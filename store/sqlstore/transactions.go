@@ -53,9 +53,9 @@ func (s *DB) insertTx(ctx context.Context, q querier, t *coffer.Transaction) err
 
 func (s *DB) insertAttempt(ctx context.Context, q querier, txID string, a *coffer.TxAttempt) error {
 	stamp(&a.CreatedAt)
-	_, err := q.ExecContext(ctx, `INSERT INTO tx_attempts (tx_id, hash, raw, gas_price, fee_cap, tip_cap, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		txID, hash(a.Hash), blob(a.Raw), bigArg(a.GasPrice), bigArg(a.FeeCap), bigArg(a.TipCap), s.tm(a.CreatedAt))
+	_, err := q.ExecContext(ctx, `INSERT INTO tx_attempts (tx_id, kind, hash, raw, gas_price, fee_cap, tip_cap, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		txID, a.Kind, hash(a.Hash), blob(a.Raw), bigArg(a.GasPrice), bigArg(a.FeeCap), bigArg(a.TipCap), s.tm(a.CreatedAt))
 	return s.wrap(err, "attempt %s of %s", a.Hash.Hex(), txID)
 }
 
@@ -80,7 +80,7 @@ func (s *DB) loadTx(ctx context.Context, q querier, cond string, arg any, lock b
 }
 
 func (s *DB) loadAttempts(ctx context.Context, q querier, t *coffer.Transaction) error {
-	rows, err := q.QueryContext(ctx, `SELECT hash, raw, gas_price, fee_cap, tip_cap, created_at
+	rows, err := q.QueryContext(ctx, `SELECT kind, hash, raw, gas_price, fee_cap, tip_cap, created_at
 		FROM tx_attempts WHERE tx_id = $1 ORDER BY id`, t.ID)
 	if err != nil {
 		return s.wrap(err, "attempts of %s", t.ID)
@@ -89,7 +89,7 @@ func (s *DB) loadAttempts(ctx context.Context, q querier, t *coffer.Transaction)
 	t.Attempts = nil
 	for rows.Next() {
 		var a coffer.TxAttempt
-		if err := rows.Scan(hashCol{&a.Hash}, bytesCol{&a.Raw}, bigCol{&a.GasPrice}, bigCol{&a.FeeCap}, bigCol{&a.TipCap},
+		if err := rows.Scan(&a.Kind, hashCol{&a.Hash}, bytesCol{&a.Raw}, bigCol{&a.GasPrice}, bigCol{&a.FeeCap}, bigCol{&a.TipCap},
 			timeCol{&a.CreatedAt}); err != nil {
 			return err
 		}
@@ -242,6 +242,45 @@ func (s *DB) AddAttempt(ctx context.Context, id string, a *coffer.TxAttempt) err
 			return err
 		}
 		return s.insertAttempt(ctx, tx, id, a)
+	})
+}
+
+func (s *DB) CreateSignedTransaction(ctx context.Context, t *coffer.Transaction) error {
+	if t.Kind != coffer.KindRaw || t.Hash == nil || t.Nonce == nil || len(t.Raw) == 0 {
+		return coffer.Errorf(coffer.EINVALID, "a signed transaction needs kind raw, nonce, hash and raw bytes")
+	}
+	t.Status = coffer.TxPending
+	if len(t.Attempts) == 0 {
+		t.Attempts = []coffer.TxAttempt{{Hash: *t.Hash, Raw: t.Raw, GasPrice: t.GasPrice, FeeCap: t.FeeCap, TipCap: t.TipCap, CreatedAt: t.CreatedAt}}
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM transactions WHERE hash = $1 AND kind = $2`,
+			hash(*t.Hash), coffer.KindRaw).Scan(&n); err != nil {
+			return s.wrap(err, "transaction %s", t.Hash.Hex())
+		}
+		if n > 0 {
+			return coffer.Errorf(coffer.ECONFLICT, "transaction %s was already submitted", t.Hash.Hex())
+		}
+		return s.insertTx(ctx, tx, t)
+	})
+}
+
+func (s *DB) CancelQueued(ctx context.Context, id string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE transactions SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4`,
+			coffer.TxCancelled, s.tm(now()), id, coffer.TxQueued)
+		if err != nil {
+			return s.wrap(err, "cancel transaction %s", id)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
+		var status string
+		if err := tx.QueryRowContext(ctx, `SELECT status FROM transactions WHERE id = $1`, id).Scan(&status); err != nil {
+			return s.notFound(err, "transaction %s", id)
+		}
+		return coffer.Errorf(coffer.ECONFLICT, "transaction %s is %s, not queued", id, status)
 	})
 }
 

@@ -60,6 +60,8 @@ func Run(t *testing.T, open func(t *testing.T) coffer.Store) {
 		{"NextNonce", testNextNonce},
 		{"AttemptsAndUpdates", testAttemptsAndUpdates},
 		{"TransactionsByStatus", testTransactionsByStatus},
+		{"SignedTransaction", testSignedTransaction},
+		{"CancelQueued", testCancelQueued},
 		{"Collections", testCollections},
 		{"CollectionAtomic", testCollectionAtomic},
 		{"Mints", testMints},
@@ -69,6 +71,10 @@ func Run(t *testing.T, open func(t *testing.T) coffer.Store) {
 		{"ResetChainState", testResetChainState},
 		{"AuditChain", testAuditChain},
 		{"AuditList", testAuditList},
+		{"AuditHeadAndFilters", testAuditHeadAndFilters},
+		{"WalletPolicy", testWalletPolicy},
+		{"Spends", testSpends},
+		{"SpendRace", testSpendRace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -713,13 +719,14 @@ func testAttemptsAndUpdates(t *testing.T, s coffer.Store) {
 	ok(t, err)
 	h1 := *first.Hash
 	h2 := hashOf("replacement")
-	ok(t, s.AddAttempt(ctx, tx.ID, &coffer.TxAttempt{Hash: h2, Raw: []byte("r2"), FeeCap: big.NewInt(6e9), TipCap: big.NewInt(2e9),
+	ok(t, s.AddAttempt(ctx, tx.ID, &coffer.TxAttempt{Kind: coffer.AttemptCancel, Hash: h2, Raw: []byte("r2"), FeeCap: big.NewInt(6e9), TipCap: big.NewInt(2e9),
 		CreatedAt: time.Now().Add(time.Second)}))
 	wantCode(t, s.AddAttempt(ctx, "tx_missing", &coffer.TxAttempt{Hash: h2}), coffer.ENOTFOUND)
 	got, err := s.Transaction(ctx, tx.ID)
 	ok(t, err)
 	if *got.Hash != h2 || string(got.Raw) != "r2" || got.FeeCap.Int64() != 6e9 || len(got.Attempts) != 2 ||
-		got.Attempts[0].Hash != h1 || got.Attempts[1].Hash != h2 || *got.Nonce != 0 {
+		got.Attempts[0].Hash != h1 || got.Attempts[1].Hash != h2 || *got.Nonce != 0 ||
+		got.Attempts[0].Kind != coffer.AttemptSend || got.Attempts[1].Kind != coffer.AttemptCancel || got.Gas != 21000 {
 		t.Fatalf("after AddAttempt: %+v", got)
 	}
 	// Either attempt's hash finds the transaction.
@@ -1275,4 +1282,59 @@ func testAuditList(t *testing.T, s coffer.Store) {
 	same(t, "kind none", seqs(coffer.AuditFilter{Kind: "typed_data"}), []int64(nil))
 	_, _, err := s.AuditRecords(ctx, coffer.AuditFilter{Cursor: "x"})
 	wantCode(t, err, coffer.EINVALID)
+}
+
+func testSignedTransaction(t *testing.T, s coffer.Store) {
+	h := hashOf("raw1")
+	tx := newTx(1, address(7), "")
+	tx.Kind, tx.Nonce, tx.Hash, tx.Raw = coffer.KindRaw, ptr(uint64(41)), &h, []byte("signed")
+	ok(t, s.CreateSignedTransaction(ctx, tx))
+	got, err := s.Transaction(ctx, tx.ID)
+	ok(t, err)
+	if got.Status != coffer.TxPending || *got.Nonce != 41 || *got.Hash != h || string(got.Raw) != "signed" ||
+		len(got.Attempts) != 1 || got.Attempts[0].Hash != h || got.Attempts[0].FeeCap.Int64() != 2e9 {
+		t.Fatalf("signed transaction: %+v", got)
+	}
+	// The sender's managed nonce is untouched.
+	if n, err := s.NextNonce(ctx, 1, address(7)); err != nil || n != 0 {
+		t.Fatalf("next nonce %d, %v", n, err)
+	}
+	// The same signed transaction again is a conflict.
+	again := newTx(1, address(7), "")
+	again.Kind, again.Nonce, again.Hash, again.Raw = coffer.KindRaw, ptr(uint64(41)), &h, []byte("signed")
+	wantCode(t, s.CreateSignedTransaction(ctx, again), coffer.ECONFLICT)
+	// Incomplete ones are refused.
+	bad := newTx(1, address(7), "")
+	bad.Kind = coffer.KindRaw
+	wantCode(t, s.CreateSignedTransaction(ctx, bad), coffer.EINVALID)
+	byHash, err := s.TransactionByHash(ctx, h)
+	ok(t, err)
+	if byHash.ID != tx.ID {
+		t.Fatalf("by hash: %s", byHash.ID)
+	}
+}
+
+func testCancelQueued(t *testing.T, s coffer.Store) {
+	q := newTx(1, address(1), "")
+	ok(t, s.CreateTransaction(ctx, q))
+	ok(t, s.CancelQueued(ctx, q.ID))
+	got, err := s.Transaction(ctx, q.ID)
+	ok(t, err)
+	if got.Status != coffer.TxCancelled {
+		t.Fatalf("status %s", got.Status)
+	}
+	// A cancelled transaction never gets a nonce.
+	_, err = s.AssignNonce(ctx, q.ID, signer("r"))
+	wantCode(t, err, coffer.ECONFLICT)
+	wantCode(t, s.CancelQueued(ctx, q.ID), coffer.ECONFLICT)
+
+	p := newTx(1, address(1), "")
+	ok(t, s.CreateTransaction(ctx, p))
+	_, err = s.AssignNonce(ctx, p.ID, signer("r"))
+	ok(t, err)
+	wantCode(t, s.CancelQueued(ctx, p.ID), coffer.ECONFLICT)
+	wantCode(t, s.CancelQueued(ctx, "tx_missing"), coffer.ENOTFOUND)
+	if n, _ := s.NextNonce(ctx, 1, address(1)); n != 1 {
+		t.Fatalf("next nonce %d", n)
+	}
 }
