@@ -6,6 +6,7 @@ package custody
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"math/big"
 	"sync"
@@ -31,13 +32,14 @@ type Service struct {
 	defaultBackend string
 	log            *slog.Logger
 
-	mu       sync.Mutex
-	creating map[string]*sync.Mutex // per-user lock so a first wallet is created once
+	// creating serialises first-wallet creation per user (striped by a hash
+	// of the user id, so memory stays bounded however many users there are).
+	creating [64]sync.Mutex
 }
 
 // New returns a custody service over the given backends.
 func New(store coffer.Store, backends []coffer.KeyBackend, defaultBackend string, log *slog.Logger) (*Service, error) {
-	s := &Service{store: store, backends: map[string]coffer.KeyBackend{}, defaultBackend: defaultBackend, log: log, creating: map[string]*sync.Mutex{}}
+	s := &Service{store: store, backends: map[string]coffer.KeyBackend{}, defaultBackend: defaultBackend, log: log}
 	for _, b := range backends {
 		s.backends[b.Name()] = b
 	}
@@ -99,13 +101,9 @@ func (s *Service) adopt(ctx context.Context, rec *coffer.KeyRecord, ownerID, lab
 
 // UserWallet returns the user's first wallet, creating it on first need.
 func (s *Service) UserWallet(ctx context.Context, userID string) (*coffer.Wallet, error) {
-	s.mu.Lock()
-	l, ok := s.creating[userID]
-	if !ok {
-		l = &sync.Mutex{}
-		s.creating[userID] = l
-	}
-	s.mu.Unlock()
+	h := fnv.New32a()
+	h.Write([]byte(userID))
+	l := &s.creating[h.Sum32()%uint32(len(s.creating))]
 	l.Lock()
 	defer l.Unlock()
 	ws, _, err := s.store.Wallets(ctx, userID, 500, "")

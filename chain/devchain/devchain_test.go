@@ -64,6 +64,28 @@ func TestMinesOnArrivalAndPersists(t *testing.T) {
 		t.Fatalf("receipt status %d", rcpt.Status)
 	}
 	cl.Close()
+
+	// The same port speaks WebSocket, with subscriptions.
+	ws, err := ethclient.DialContext(ctx, c.WSURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	heads := make(chan *types.Header, 1)
+	sub, err := ws.SubscribeNewHead(ctx, heads)
+	if err != nil {
+		t.Fatalf("ws subscribe: %v", err)
+	}
+	c.Commit()
+	select {
+	case h := <-heads:
+		if h.Number.Uint64() < 2 {
+			t.Fatalf("ws head %d", h.Number)
+		}
+	case <-ctx.Done():
+		t.Fatal("no new head over WebSocket")
+	}
+	sub.Unsubscribe()
+	ws.Close()
 	genesis := c.Genesis()
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
