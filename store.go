@@ -113,6 +113,21 @@ type Store interface {
 	// AppendAudit adds a record to the hash chain, filling Seq, PrevHash and Hash.
 	AppendAudit(ctx context.Context, r *AuditRecord) error
 	AuditRecords(ctx context.Context, f AuditFilter) ([]*AuditRecord, string, error)
+	// AuditHead is the seq and hash of the last record appended, kept apart
+	// from the log (0, nil when empty): deleting the log's tail without also
+	// rewriting the head is detected by verification.
+	AuditHead(ctx context.Context) (int64, []byte, error)
+
+	// WalletPolicy returns the wallet's own policy (a zero Policy when none is
+	// set); SetWalletPolicy replaces it (a zero Policy removes it).
+	WalletPolicy(ctx context.Context, addr common.Address) (*Policy, error)
+	SetWalletPolicy(ctx context.Context, addr common.Address, p *Policy) error
+	// ReserveSpend records sp if the wallet's spend on sp.ChainID over the
+	// window ending at sp.Time, with sp added, stays within limit, and reports
+	// whether it did and what was spent before it. Spends at the same (wallet,
+	// chain, nonce) count once, at their largest value. Check and record are
+	// atomic across processes.
+	ReserveSpend(ctx context.Context, sp *Spend, limit *big.Int, window time.Duration) (ok bool, prior *big.Int, err error)
 }
 
 // TxUpdate carries the fields UpdateTransaction changes; nil fields stay.
@@ -158,7 +173,9 @@ type AuditFilter struct {
 	Wallet    *common.Address
 	Principal string
 	Kind      string
+	Outcome   string // "allowed", or "refused"/"error" (any reason)
 	Since     *time.Time
+	Until     *time.Time // exclusive
 	Limit     int
 	Cursor    string
 }

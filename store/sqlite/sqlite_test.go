@@ -34,6 +34,7 @@ func TestTwoProcesses(t *testing.T) {
 	defer b.Close()
 	storetest.AssignNonceRace(t, 100, a, b)
 	storetest.AuditAppendRace(t, 40, a, b)
+	storetest.SpendRace(t, 40, a, b)
 }
 
 func TestMigrate(t *testing.T) {

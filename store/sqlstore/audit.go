@@ -44,8 +44,30 @@ func (s *DB) AppendAudit(ctx context.Context, r *coffer.AuditRecord) error {
 			($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 			r.Seq, s.tm(r.Time), r.Principal, addr(r.Wallet), r.KeyID, r.Kind, hash(r.Digest), u64(r.ChainID),
 			addrPtr(r.To), bigArg(r.Value), r.RequestID, r.Outcome, blob(r.PrevHash), r.Hash)
-		return s.wrap(err, "append audit record")
+		if err != nil {
+			return s.wrap(err, "append audit record")
+		}
+		// The head lives apart from the log, so truncating the log's tail
+		// also means rewriting it (see AuditHead).
+		_, err = tx.ExecContext(ctx, `INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2)
+			ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`, r.Seq, r.Hash)
+		return s.wrap(err, "advance audit head")
 	})
+}
+
+// AuditHead returns the seq and hash of the last appended record (0, nil
+// when none was ever appended).
+func (s *DB) AuditHead(ctx context.Context) (int64, []byte, error) {
+	var seq int64
+	var h []byte
+	err := s.db.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, bytesCol{&h})
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil, nil
+	}
+	if err != nil {
+		return 0, nil, s.wrap(err, "read audit head")
+	}
+	return seq, h, nil
 }
 
 // AuditRecords lists newest first; the cursor is the last row's seq.
@@ -61,8 +83,15 @@ func (s *DB) AuditRecords(ctx context.Context, f coffer.AuditFilter) ([]*coffer.
 	if f.Kind != "" {
 		w.add(`kind = ?`, f.Kind)
 	}
+	if f.Outcome != "" {
+		// "refused" matches every "refused: <rule>".
+		w.add(`(outcome = ? OR substr(outcome, 1, ?) = ?)`, f.Outcome, len(f.Outcome)+2, f.Outcome+": ")
+	}
 	if f.Since != nil {
 		w.add(`time >= ?`, s.tm(*f.Since))
+	}
+	if f.Until != nil {
+		w.add(`time < ?`, s.tm(*f.Until))
 	}
 	if f.Cursor != "" {
 		p, err := decodeCursor(f.Cursor, 1)
