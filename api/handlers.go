@@ -287,7 +287,7 @@ func (s *Server) addBalance(r *http.Request, v *walletView) error {
 	if err != nil {
 		return err
 	}
-	bal, err := s.Txm.Client(id).Balance(r.Context(), v.Address)
+	bal, err := s.Txm.Client(id).Balance(r.Context(), common.Address(v.Address))
 	if err != nil {
 		return coffer.WrapError(coffer.EUNAVAILABLE, err, "chain %d node unavailable", id)
 	}
@@ -914,7 +914,7 @@ func (s *Server) getMetadata(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) tokenView(ctx context.Context, t *coffer.Token) tokenView {
-	v := tokenView{ChainID: t.ChainID, Contract: t.Contract, TokenID: t.TokenID.String(), Owner: t.Owner, TokenURI: t.TokenURI,
+	v := tokenView{ChainID: t.ChainID, Contract: address(t.Contract), TokenID: t.TokenID.String(), Owner: address(t.Owner), TokenURI: t.TokenURI,
 		MintTransaction: t.MintTxHash, BlockNumber: t.BlockNumber, UpdatedAt: t.UpdatedAt}
 	// Metadata that coffer hosts is served from the blob store directly.
 	base := strings.TrimRight(s.cfg.PublicURL, "/") + "/"
@@ -1016,23 +1016,23 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	type recView struct {
-		Seq       int64           `json:"seq"`
-		Time      time.Time       `json:"time"`
-		Principal string          `json:"principal"`
-		Wallet    common.Address  `json:"wallet"`
-		Kind      string          `json:"kind"`
-		Digest    common.Hash     `json:"digest"`
-		ChainID   uint64          `json:"chain_id,omitempty"`
-		To        *common.Address `json:"to,omitempty"`
-		Value     *string         `json:"value,omitempty"`
-		RequestID string          `json:"request_id"`
-		Outcome   string          `json:"outcome"`
-		Hash      string          `json:"hash"`
+		Seq       int64       `json:"seq"`
+		Time      time.Time   `json:"time"`
+		Principal string      `json:"principal"`
+		Wallet    address     `json:"wallet"`
+		Kind      string      `json:"kind"`
+		Digest    common.Hash `json:"digest"`
+		ChainID   uint64      `json:"chain_id,omitempty"`
+		To        *address    `json:"to,omitempty"`
+		Value     *string     `json:"value,omitempty"`
+		RequestID string      `json:"request_id"`
+		Outcome   string      `json:"outcome"`
+		Hash      string      `json:"hash"`
 	}
 	out := page[recView]{Items: make([]recView, len(recs)), NextCursor: next}
 	for i, a := range recs {
-		out.Items[i] = recView{Seq: a.Seq, Time: a.Time, Principal: a.Principal, Wallet: a.Wallet, Kind: a.Kind, Digest: a.Digest,
-			ChainID: a.ChainID, To: a.To, Value: bigStr(a.Value), RequestID: a.RequestID, Outcome: a.Outcome, Hash: hexutil.Encode(a.Hash)}
+		out.Items[i] = recView{Seq: a.Seq, Time: a.Time, Principal: a.Principal, Wallet: address(a.Wallet), Kind: a.Kind, Digest: a.Digest,
+			ChainID: a.ChainID, To: (*address)(a.To), Value: bigStr(a.Value), RequestID: a.RequestID, Outcome: a.Outcome, Hash: hexutil.Encode(a.Hash)}
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

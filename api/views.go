@@ -15,8 +15,16 @@ import (
 // The JSON shapes of API.md: addresses checksummed, quantities as decimal
 // strings, bytes and hashes as 0x hex.
 
+// address is an address that marshals EIP-55 checksummed, as API.md
+// promises; common.Address marshals as lower-case hex.
+type address common.Address
+
+func (a address) MarshalText() ([]byte, error) { return []byte(common.Address(a).Hex()), nil }
+
+func (a *address) UnmarshalText(b []byte) error { return (*common.Address)(a).UnmarshalText(b) }
+
 type walletView struct {
-	Address    common.Address    `json:"address"`
+	Address    address           `json:"address"`
 	Backend    string            `json:"backend"`
 	Owner      string            `json:"owner,omitempty"`
 	Label      string            `json:"label,omitempty"`
@@ -26,7 +34,7 @@ type walletView struct {
 }
 
 func viewWallet(w *coffer.Wallet) walletView {
-	return walletView{Address: w.Address, Backend: w.Backend, Owner: w.OwnerID, Label: w.Label, Disabled: w.Disabled, CreatedAt: w.CreatedAt}
+	return walletView{Address: address(w.Address), Backend: w.Backend, Owner: w.OwnerID, Label: w.Label, Disabled: w.Disabled, CreatedAt: w.CreatedAt}
 }
 
 type attemptView struct {
@@ -38,28 +46,28 @@ type attemptView struct {
 }
 
 type txView struct {
-	ID                   string          `json:"id"`
-	Kind                 string          `json:"kind"`
-	ChainID              uint64          `json:"chain_id"`
-	From                 common.Address  `json:"from"`
-	To                   *common.Address `json:"to"`
-	Value                string          `json:"value"`
-	Data                 string          `json:"data,omitempty"`
-	Nonce                *uint64         `json:"nonce"`
-	Gas                  *string         `json:"gas,omitempty"`
-	MaxFeePerGas         *string         `json:"max_fee_per_gas,omitempty"`
-	MaxPriorityFeePerGas *string         `json:"max_priority_fee_per_gas,omitempty"`
-	GasPrice             *string         `json:"gas_price,omitempty"`
-	Hash                 *common.Hash    `json:"hash"`
-	Status               string          `json:"status"`
-	BlockNumber          *uint64         `json:"block_number"`
-	Confirmations        uint64          `json:"confirmations"`
-	GasUsed              *string         `json:"gas_used"`
-	ContractAddress      *common.Address `json:"contract_address,omitempty"`
-	Error                string          `json:"error,omitempty"`
-	Attempts             []attemptView   `json:"attempts"`
-	CreatedAt            time.Time       `json:"created_at"`
-	UpdatedAt            time.Time       `json:"updated_at"`
+	ID                   string        `json:"id"`
+	Kind                 string        `json:"kind"`
+	ChainID              uint64        `json:"chain_id"`
+	From                 address       `json:"from"`
+	To                   *address      `json:"to"`
+	Value                string        `json:"value"`
+	Data                 string        `json:"data,omitempty"`
+	Nonce                *uint64       `json:"nonce"`
+	Gas                  *string       `json:"gas,omitempty"`
+	MaxFeePerGas         *string       `json:"max_fee_per_gas,omitempty"`
+	MaxPriorityFeePerGas *string       `json:"max_priority_fee_per_gas,omitempty"`
+	GasPrice             *string       `json:"gas_price,omitempty"`
+	Hash                 *common.Hash  `json:"hash"`
+	Status               string        `json:"status"`
+	BlockNumber          *uint64       `json:"block_number"`
+	Confirmations        uint64        `json:"confirmations"`
+	GasUsed              *string       `json:"gas_used"`
+	ContractAddress      *address      `json:"contract_address,omitempty"`
+	Error                string        `json:"error,omitempty"`
+	Attempts             []attemptView `json:"attempts"`
+	CreatedAt            time.Time     `json:"created_at"`
+	UpdatedAt            time.Time     `json:"updated_at"`
 }
 
 func bigStr(b *big.Int) *string {
@@ -80,10 +88,10 @@ func u64Str(n *uint64) *string {
 
 func viewTx(t *coffer.Transaction, head uint64) txView {
 	v := txView{
-		ID: t.ID, Kind: t.Kind, ChainID: t.ChainID, From: t.From, To: t.To, Value: "0", Nonce: t.Nonce,
+		ID: t.ID, Kind: t.Kind, ChainID: t.ChainID, From: address(t.From), To: (*address)(t.To), Value: "0", Nonce: t.Nonce,
 		MaxFeePerGas: bigStr(t.FeeCap), MaxPriorityFeePerGas: bigStr(t.TipCap), GasPrice: bigStr(t.GasPrice),
 		Hash: t.Hash, Status: t.Status, BlockNumber: t.BlockNumber, GasUsed: u64Str(t.GasUsed),
-		ContractAddress: t.ContractAddress, Error: t.Error, Attempts: []attemptView{}, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
+		ContractAddress: (*address)(t.ContractAddress), Error: t.Error, Attempts: []attemptView{}, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
 	}
 	if t.Value != nil {
 		v.Value = t.Value.String()
@@ -105,28 +113,28 @@ func viewTx(t *coffer.Transaction, head uint64) txView {
 }
 
 type collectionView struct {
-	ID            string          `json:"id"`
-	ChainID       uint64          `json:"chain_id"`
-	Name          string          `json:"name"`
-	Symbol        string          `json:"symbol"`
-	BaseURI       string          `json:"base_uri,omitempty"`
-	Address       *common.Address `json:"address"`
-	Status        string          `json:"status"`
-	TransactionID string          `json:"transaction_id"`
-	Minter        common.Address  `json:"minter"`
-	TotalMinted   uint64          `json:"total_minted"`
-	CreatedAt     time.Time       `json:"created_at"`
+	ID            string    `json:"id"`
+	ChainID       uint64    `json:"chain_id"`
+	Name          string    `json:"name"`
+	Symbol        string    `json:"symbol"`
+	BaseURI       string    `json:"base_uri,omitempty"`
+	Address       *address  `json:"address"`
+	Status        string    `json:"status"`
+	TransactionID string    `json:"transaction_id"`
+	Minter        address   `json:"minter"`
+	TotalMinted   uint64    `json:"total_minted"`
+	CreatedAt     time.Time `json:"created_at"`
 }
 
 func viewCollection(c *coffer.Collection) collectionView {
-	return collectionView{ID: c.ID, ChainID: c.ChainID, Name: c.Name, Symbol: c.Symbol, BaseURI: c.BaseURI, Address: c.Address,
-		Status: c.Status, TransactionID: c.TxID, Minter: c.Minter, TotalMinted: c.TotalMinted, CreatedAt: c.CreatedAt}
+	return collectionView{ID: c.ID, ChainID: c.ChainID, Name: c.Name, Symbol: c.Symbol, BaseURI: c.BaseURI, Address: (*address)(c.Address),
+		Status: c.Status, TransactionID: c.TxID, Minter: address(c.Minter), TotalMinted: c.TotalMinted, CreatedAt: c.CreatedAt}
 }
 
 type mintView struct {
 	ID              string          `json:"id"`
 	CollectionID    string          `json:"collection_id"`
-	To              common.Address  `json:"to"`
+	To              address         `json:"to"`
 	TokenURI        string          `json:"token_uri"`
 	Metadata        json.RawMessage `json:"metadata,omitempty"`
 	Status          string          `json:"status"`
@@ -139,15 +147,15 @@ type mintView struct {
 }
 
 func viewMint(m *coffer.Mint) mintView {
-	return mintView{ID: m.ID, CollectionID: m.CollectionID, To: m.To, TokenURI: m.TokenURI, Metadata: m.Metadata, Status: m.Status,
+	return mintView{ID: m.ID, CollectionID: m.CollectionID, To: address(m.To), TokenURI: m.TokenURI, Metadata: m.Metadata, Status: m.Status,
 		TransactionID: m.TxID, TransactionHash: m.TxHash, TokenID: bigStr(m.TokenID), Error: m.Error, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
 }
 
 type tokenView struct {
 	ChainID         uint64          `json:"chain_id"`
-	Contract        common.Address  `json:"contract"`
+	Contract        address         `json:"contract"`
 	TokenID         string          `json:"token_id"`
-	Owner           common.Address  `json:"owner"`
+	Owner           address         `json:"owner"`
 	TokenURI        string          `json:"token_uri"`
 	Metadata        json.RawMessage `json:"metadata"`
 	MintTransaction *common.Hash    `json:"mint_transaction"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -25,39 +26,91 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg)
-	if len(cfg.Chains) == 0 {
-		return fmt.Errorf("no chain configured: set chains in the config file, or COFFER_CHAIN_ID and COFFER_RPC_URLS")
-	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data dir: %w", err)
-	}
-	a, err := openBase(ctx, cfg, log, false)
+	s, err := startServe(ctx, cfg, newLogger(cfg))
 	if err != nil {
 		return err
 	}
-	defer a.close()
+	defer s.Close()
+	return s.Wait()
+}
+
+// serveInstance is a running `coffer serve`.
+type serveInstance struct {
+	*app
+	Addr   string // where the API listens
+	stop   context.CancelFunc
+	errc   chan error
+	done   error
+	waited bool
+}
+
+// Wait blocks until the instance stops (its context ends) and returns why.
+func (s *serveInstance) Wait() error {
+	if !s.waited {
+		s.done = <-s.errc
+		s.waited = true
+	}
+	return s.done
+}
+
+// Close stops the API and workers and closes the store and node connections.
+func (s *serveInstance) Close() {
+	s.stop()
+	s.Wait()
+	s.app.close()
+}
+
+// startServe connects to the configured nodes (checking each one's chain id),
+// imports the platform wallet, and returns once the API listens. It stops
+// when ctx ends or on Close.
+func startServe(ctx context.Context, cfg config.Config, log *slog.Logger) (*serveInstance, error) {
+	if len(cfg.Chains) == 0 {
+		return nil, fmt.Errorf("no chain configured: set chains in the config file, or COFFER_CHAIN_ID and COFFER_RPC_URLS")
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	a, err := openBase(ctx, cfg, log, false)
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			a.close()
+		}
+	}()
 	for _, c := range cfg.Chains {
 		client, err := chain.Dial(ctx, c.ID, c.RPCURLs)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		a.clients[c.ID] = client
 		a.closers = append(a.closers, client.Close)
 		log.Info("chain connected", "chain_id", c.ID, "urls", len(c.RPCURLs))
 	}
 	if err := ensurePlatformWallet(ctx, a, cfg); err != nil {
-		return err
+		return nil, err
 	}
 	if err := a.wire(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := a.ensureAdminKey(ctx, false); err != nil {
-		return err
+		return nil, err
 	}
-	return a.run(ctx, func(addr string) {
-		log.Info("coffer serving", "addr", addr, "public_url", cfg.HTTP.PublicURL)
-	})
+	runCtx, stop := context.WithCancel(ctx)
+	s := &serveInstance{app: a, stop: stop, errc: make(chan error, 1)}
+	ready := make(chan string, 1)
+	go func() { s.errc <- a.run(runCtx, func(addr string) { ready <- addr }) }()
+	select {
+	case s.Addr = <-ready:
+	case err := <-s.errc:
+		stop()
+		return nil, err
+	}
+	log.Info("coffer serving", "addr", s.Addr, "public_url", cfg.HTTP.PublicURL)
+	ok = true
+	return s, nil
 }
 
 // platformKey reads the platform private key from its file or variable.
