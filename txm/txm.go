@@ -185,6 +185,7 @@ func (w *worker) sendQueued(ctx context.Context) (int, error) {
 		})
 	}
 	wg.Wait()
+	balances := map[common.Address]*big.Int{} // fetched once per sender and round
 	for i, tx := range queued {
 		if errs[i] != nil {
 			if rev := chain.AsRevert(errs[i]); rev != nil {
@@ -192,6 +193,24 @@ func (w *worker) sendQueued(ctx context.Context) (int, error) {
 				continue
 			}
 			return i, fmt.Errorf("estimate gas for %s: %w", tx.ID, errs[i])
+		}
+		// A sender that cannot pay for the transaction fails it here, before
+		// it takes a nonce: the node would refuse it, and a nonce that is
+		// never mined would hold up every later transaction of the sender.
+		// (Nodes differ in when they check: geth's eth_estimateGas already
+		// refuses a value the sender lacks, anvil's does not; both refuse
+		// at eth_sendRawTransaction.)
+		bal, ok := balances[tx.From]
+		if !ok {
+			if bal, err = w.cfg.Client.Balance(ctx, tx.From); err != nil {
+				return i, fmt.Errorf("balance of %s: %w", tx.From, err)
+			}
+			balances[tx.From] = bal
+		}
+		if need := maxCost(tx, gas[i], fees); need.Cmp(bal) > 0 {
+			w.fail(ctx, tx, fmt.Sprintf("insufficient funds: %s holds %s wei; this transaction needs up to %s wei (gas %d × fee %s + value %s); fund the wallet and send it again",
+				tx.From.Hex(), bal, need, gas[i], feeOf(fees), valueOf(tx)))
+			continue
 		}
 		if err := w.syncNonce(ctx, tx.From); err != nil {
 			return i, err
@@ -213,6 +232,29 @@ func (w *worker) sendQueued(ctx context.Context) (int, error) {
 		w.m.emit(ctx, signed, nil)
 	}
 	return len(queued), nil
+}
+
+// maxCost is the most tx can cost its sender: gas × max fee + value.
+func maxCost(tx *coffer.Transaction, gas uint64, fees chain.Fees) *big.Int {
+	c := new(big.Int).Mul(new(big.Int).SetUint64(gas), feeOf(fees))
+	return c.Add(c, valueOf(tx))
+}
+
+func feeOf(f chain.Fees) *big.Int {
+	switch {
+	case f.GasPrice != nil:
+		return f.GasPrice
+	case f.FeeCap != nil:
+		return f.FeeCap
+	}
+	return new(big.Int)
+}
+
+func valueOf(tx *coffer.Transaction) *big.Int {
+	if tx.Value == nil {
+		return new(big.Int)
+	}
+	return tx.Value
 }
 
 func (w *worker) estimate(ctx context.Context, tx *coffer.Transaction) (uint64, error) {
