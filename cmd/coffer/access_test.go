@@ -265,7 +265,9 @@ func TestUsersSeeOnlyTheirOwn(t *testing.T) {
 	}
 
 	// Lists show B only B's things.
-	var ws struct{ Items []struct{ Address common.Address } }
+	var ws struct {
+		Items []struct{ Address common.Address }
+	}
 	if err := b.do(ctx, "GET", "/v1/wallets", nil, &ws); err != nil {
 		t.Fatal(err)
 	}
