@@ -25,15 +25,40 @@ type Client struct {
 	urls    []string
 	rpcs    []*rpc.Client
 	current atomic.Int32
-	timeout time.Duration
+	timeout time.Duration // per call and URL
+	retries int           // rounds over every URL after the first, for transient errors
+	backoff time.Duration // before the first retry; doubles each time
 }
 
-// Dial connects to every URL and checks each reports chainID (0 skips the check).
+// Retry tuning of new clients.
+const (
+	DefaultRetries = 3
+	DefaultBackoff = 100 * time.Millisecond
+	DefaultTimeout = 30 * time.Second
+)
+
+// SetRetry changes how often (after the first round over every URL) and with
+// which initial backoff transient errors — transport failures, rate limits —
+// are retried.
+func (c *Client) SetRetry(retries int, backoff time.Duration) {
+	c.retries, c.backoff = max(retries, 0), max(backoff, time.Millisecond)
+}
+
+// SetTimeout bounds each call to one URL.
+func (c *Client) SetTimeout(d time.Duration) {
+	if d > 0 {
+		c.timeout = d
+	}
+}
+
+// Dial connects to every URL and checks that each one that answers reports
+// chainID (0 takes the first answer). URLs that do not answer now are kept
+// for failover; at least one must answer.
 func Dial(ctx context.Context, chainID uint64, urls []string) (*Client, error) {
 	if len(urls) == 0 {
 		return nil, errors.New("chain: no RPC URL configured")
 	}
-	c := &Client{id: chainID, urls: urls, timeout: 30 * time.Second}
+	c := newClient(chainID, urls)
 	for _, u := range urls {
 		rc, err := rpc.DialContext(ctx, u)
 		if err != nil {
@@ -51,14 +76,32 @@ func Dial(ctx context.Context, chainID uint64, urls []string) (*Client, error) {
 
 // NewFromRPC wraps an existing RPC client (the in-process dev chain).
 func NewFromRPC(chainID uint64, rc *rpc.Client) *Client {
-	return &Client{id: chainID, urls: []string{"in-process"}, rpcs: []*rpc.Client{rc}, timeout: 30 * time.Second}
+	c := newClient(chainID, []string{"in-process"})
+	c.rpcs = []*rpc.Client{rc}
+	return c
+}
+
+func newClient(chainID uint64, urls []string) *Client {
+	return &Client{id: chainID, urls: urls, timeout: DefaultTimeout, retries: DefaultRetries, backoff: DefaultBackoff}
 }
 
 func (c *Client) checkChainID(ctx context.Context) error {
+	var down []error
+	live := -1
 	for i, rc := range c.rpcs {
-		id, err := ethclient.NewClient(rc).ChainID(ctx)
+		cctx, cancel := context.WithTimeout(ctx, c.timeout)
+		id, err := ethclient.NewClient(rc).ChainID(cctx)
+		cancel()
+		if err != nil && Classify(err) == ErrTransport && ctx.Err() == nil {
+			down = append(down, fmt.Errorf("eth_chainId at %s: %w", redactURL(c.urls[i]), err))
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("chain %d: eth_chainId at %s: %w", c.id, redactURL(c.urls[i]), err)
+		}
+		if live < 0 {
+			live = i
+			c.current.Store(int32(i))
 		}
 		if c.id == 0 {
 			c.id = id.Uint64()
@@ -66,6 +109,9 @@ func (c *Client) checkChainID(ctx context.Context) error {
 		if id.Uint64() != c.id {
 			return fmt.Errorf("chain: node %s serves chain id %d, configuration says %d", redactURL(c.urls[i]), id.Uint64(), c.id)
 		}
+	}
+	if len(down) == len(c.rpcs) {
+		return fmt.Errorf("chain %d: no node answers: %w", c.id, errors.Join(down...))
 	}
 	return nil
 }
@@ -80,9 +126,30 @@ func (c *Client) Close() {
 	}
 }
 
-// do runs f against the current node, moving to the next URL on transport
-// errors. Node answers (JSON-RPC errors) are returned as they are.
+// do runs f against the current node, moving to the next URL on transient
+// errors (transport failures, rate limits); when every URL failed it waits
+// with exponential backoff and tries them all again, up to c.retries times.
+// Node answers (JSON-RPC errors) are returned as they are. f must be safe to
+// repeat: sending a signed transaction twice is ("already known").
 func (c *Client) do(ctx context.Context, f func(ctx context.Context, ec *ethclient.Client, rc *rpc.Client) error) error {
+	backoff := c.backoff
+	for round := 0; ; round++ {
+		err := c.round(ctx, f)
+		if !transient(err) || ctx.Err() != nil || round >= c.retries {
+			return err
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		backoff *= 2
+	}
+}
+
+func (c *Client) round(ctx context.Context, f func(ctx context.Context, ec *ethclient.Client, rc *rpc.Client) error) error {
 	var err error
 	start := int(c.current.Load())
 	for i := range c.rpcs {
@@ -90,14 +157,20 @@ func (c *Client) do(ctx context.Context, f func(ctx context.Context, ec *ethclie
 		cctx, cancel := context.WithTimeout(ctx, c.timeout)
 		err = f(cctx, ethclient.NewClient(c.rpcs[idx]), c.rpcs[idx])
 		cancel()
-		if err == nil || Classify(err) != ErrTransport || ctx.Err() != nil {
+		if err == nil || !transient(err) || ctx.Err() != nil {
 			if i > 0 && err == nil {
-				c.current.Store(int32(idx))
+				c.current.Store(int32(idx)) // stay with the node that answered
 			}
 			return err
 		}
 	}
 	return err
+}
+
+// transient reports errors worth retrying elsewhere or later.
+func transient(err error) bool {
+	k := Classify(err)
+	return k == ErrTransport || k == ErrRateLimited
 }
 
 // RPC returns the RPC client of the node in use (for batch calls and proxying).
@@ -128,6 +201,16 @@ func (c *Client) Header(ctx context.Context, number *big.Int) (h *types.Header, 
 func (c *Client) PendingNonce(ctx context.Context, addr common.Address) (n uint64, err error) {
 	err = c.do(ctx, func(ctx context.Context, ec *ethclient.Client, _ *rpc.Client) error {
 		n, err = ec.PendingNonceAt(ctx, addr)
+		return err
+	})
+	return n, err
+}
+
+// Nonce returns addr's nonce at the latest block: the number of its
+// transactions mined.
+func (c *Client) Nonce(ctx context.Context, addr common.Address) (n uint64, err error) {
+	err = c.do(ctx, func(ctx context.Context, ec *ethclient.Client, _ *rpc.Client) error {
+		n, err = ec.NonceAt(ctx, addr, nil)
 		return err
 	})
 	return n, err
@@ -214,38 +297,6 @@ func (c *Client) Receipts(ctx context.Context, hashes []common.Hash) ([]*types.R
 		return nil
 	})
 	return out, err
-}
-
-// Fees are what a new transaction should pay. On chains without EIP-1559
-// GasPrice is set and FeeCap/TipCap are nil.
-type Fees struct {
-	FeeCap, TipCap, GasPrice *big.Int
-}
-
-// SuggestFees returns EIP-1559 fees (fee cap = 2 × base fee + tip, so the
-// transaction survives several full blocks) or a legacy gas price.
-func (c *Client) SuggestFees(ctx context.Context) (Fees, error) {
-	head, err := c.Header(ctx, nil)
-	if err != nil {
-		return Fees{}, err
-	}
-	var f Fees
-	if head.BaseFee == nil {
-		err = c.do(ctx, func(ctx context.Context, ec *ethclient.Client, _ *rpc.Client) error {
-			f.GasPrice, err = ec.SuggestGasPrice(ctx)
-			return err
-		})
-		return f, err
-	}
-	err = c.do(ctx, func(ctx context.Context, ec *ethclient.Client, _ *rpc.Client) error {
-		f.TipCap, err = ec.SuggestGasTipCap(ctx)
-		return err
-	})
-	if err != nil {
-		return Fees{}, err
-	}
-	f.FeeCap = new(big.Int).Add(new(big.Int).Mul(head.BaseFee, big.NewInt(2)), f.TipCap)
-	return f, nil
 }
 
 func redactURL(u string) string {

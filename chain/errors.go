@@ -16,6 +16,7 @@ import (
 // Kinds of node errors. Classify maps an error to one of these.
 var (
 	ErrNonceTooLow            = errors.New("nonce too low")
+	ErrNonceTooHigh           = errors.New("nonce too high")
 	ErrAlreadyKnown           = errors.New("transaction already known")
 	ErrReplacementUnderpriced = errors.New("replacement transaction underpriced")
 	ErrUnderpriced            = errors.New("transaction underpriced")
@@ -69,11 +70,13 @@ func Classify(err error) error {
 	case strings.Contains(msg, "nonce too low"), strings.Contains(msg, "nonce is too low"),
 		strings.Contains(msg, "oldnonce"), strings.Contains(msg, "invalid nonce"):
 		return ErrNonceTooLow
+	case strings.Contains(msg, "nonce too high"), strings.Contains(msg, "nonce gap"):
+		return ErrNonceTooHigh
 	case strings.Contains(msg, "already known"), strings.Contains(msg, "already imported"),
 		strings.Contains(msg, "alreadyknown"), strings.Contains(msg, "known transaction"):
 		return ErrAlreadyKnown
 	case strings.Contains(msg, "replacement transaction underpriced"), strings.Contains(msg, "replacement underpriced"),
-		strings.Contains(msg, "feetoolowtocompete"):
+		strings.Contains(msg, "feetoolowtocompete"), strings.Contains(msg, "insufficient gas price to replace"):
 		return ErrReplacementUnderpriced
 	case strings.Contains(msg, "underpriced"), strings.Contains(msg, "fee cap less than block base fee"),
 		strings.Contains(msg, "max fee per gas less than block base fee"):
@@ -85,7 +88,8 @@ func Classify(err error) error {
 	case strings.Contains(msg, "execution reverted"), strings.Contains(msg, "reverted"):
 		return ErrReverted
 	case strings.Contains(msg, "intrinsic gas too low"), strings.Contains(msg, "exceeds block gas limit"),
-		strings.Contains(msg, "gas limit reached"):
+		strings.Contains(msg, "gas limit reached"), strings.Contains(msg, "intrinsic gas too high"),
+		strings.Contains(msg, "gas limit is greater than the block gas limit"):
 		return ErrGasLimit
 	case strings.Contains(msg, "connection refused"), strings.Contains(msg, "connection reset"),
 		strings.Contains(msg, "eof"), strings.Contains(msg, "broken pipe"), strings.Contains(msg, "no such host"),

@@ -46,6 +46,10 @@ type Config struct {
 	Alloc map[common.Address]*big.Int
 	// GasLimit per block; 0 means go-ethereum's default.
 	GasLimit uint64
+	// Manual mines only on Commit (tests: transactions stay pending until
+	// the test says so). BlockPeriod is ignored and the "dev" RPC namespace is
+	// not served.
+	Manual bool
 	Logger   *slog.Logger
 }
 
@@ -161,12 +165,18 @@ func Start(cfg Config) (*Chain, error) {
 	if cfg.BlockPeriod > 0 && period == 0 {
 		period = 1
 	}
+	if cfg.Manual {
+		period = 0 // with no "dev" API below, nothing mines on arrival either
+	}
 	beacon, err := catalyst.NewSimulatedBeacon(period, common.Address{}, backend)
 	if err != nil {
 		stack.Close()
 		return nil, fmt.Errorf("devchain: beacon: %w", err)
 	}
-	catalyst.RegisterSimulatedBeaconAPIs(stack, beacon)
+	if !cfg.Manual {
+		// Period 0 mines on arrival only through the API's own loop.
+		catalyst.RegisterSimulatedBeaconAPIs(stack, beacon)
+	}
 	stack.RegisterLifecycle(beacon)
 	if err := stack.Start(); err != nil {
 		stack.Close()
@@ -210,6 +220,16 @@ func (c *Chain) RPC() *rpc.Client { return c.stack.Attach() }
 
 // Commit mines a block now, whatever the pool holds (for tests).
 func (c *Chain) Commit() common.Hash { return c.beacon.Commit() }
+
+// Rewind makes the block with hash parent the head: the blocks after it
+// leave the canonical chain and their transactions return to the pool (a
+// reorg, for tests). The pool must hold no pending transaction.
+func (c *Chain) Rewind(parent common.Hash) error { return c.beacon.Fork(parent) }
+
+// BlockHash returns the canonical hash at number.
+func (c *Chain) BlockHash(number uint64) common.Hash {
+	return c.eth.BlockChain().GetCanonicalHash(number)
+}
 
 // Close stops the chain, flushing it to disk when it is persistent.
 func (c *Chain) Close() error { return c.stack.Close() }
