@@ -50,7 +50,7 @@ type Config struct {
 	// the test says so). BlockPeriod is ignored and the "dev" RPC namespace is
 	// not served.
 	Manual bool
-	Logger   *slog.Logger
+	Logger *slog.Logger
 }
 
 // Chain is a running dev chain.
