@@ -20,6 +20,7 @@ import (
 
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/ethsign"
+	"github.com/cofferhq/coffer/policy"
 )
 
 // LabelPlatform marks the platform (treasury and minter) wallet.
@@ -31,6 +32,8 @@ type Service struct {
 	backends       map[string]coffer.KeyBackend
 	defaultBackend string
 	log            *slog.Logger
+	policy         *policy.Engine // see SetPolicy; lifecycle.go
+	allowExport    bool           // see SetAllowExport
 
 	// creating serialises first-wallet creation per user (striped by a hash
 	// of the user id, so memory stays bounded however many users there are).
@@ -39,7 +42,8 @@ type Service struct {
 
 // New returns a custody service over the given backends.
 func New(store coffer.Store, backends []coffer.KeyBackend, defaultBackend string, log *slog.Logger) (*Service, error) {
-	s := &Service{store: store, backends: map[string]coffer.KeyBackend{}, defaultBackend: defaultBackend, log: log}
+	s := &Service{store: store, backends: map[string]coffer.KeyBackend{}, defaultBackend: defaultBackend, log: log,
+		policy: policy.New(coffer.Policy{}, store)}
 	for _, b := range backends {
 		s.backends[b.Name()] = b
 	}
@@ -180,6 +184,10 @@ func (s *Service) SignTx(ctx context.Context, from common.Address, tx *types.Tra
 func (s *Service) signTx(ctx context.Context, principal string, w *coffer.Wallet, tx *types.Transaction, chainID *big.Int) (*types.Transaction, error) {
 	digest := types.LatestSignerForChainID(chainID).Hash(tx)
 	ks, err := s.signer(w)
+	if err == nil {
+		err = s.policy.Check(ctx, &policy.Request{Wallet: w, Kind: policy.KindTransaction, Admin: principal == "txm",
+			ChainID: chainID.Uint64(), To: tx.To(), Value: tx.Value(), Nonce: tx.Nonce()})
+	}
 	if aerr := s.audit(ctx, principal, w, "transaction", digest, chainID.Uint64(), tx.To(), tx.Value(), err); aerr != nil {
 		return nil, aerr
 	}
@@ -205,6 +213,9 @@ func (s *Service) SignMessage(ctx context.Context, p *coffer.Principal, addr com
 		return nil, err
 	}
 	ks, err := s.signer(w)
+	if err == nil {
+		err = s.policy.Check(ctx, &policy.Request{Wallet: w, Kind: policy.KindMessage, Admin: p.IsAdmin()})
+	}
 	if aerr := s.audit(ctx, p.ID(), w, "message", common.BytesToHash(accounts.TextHash(msg)), 0, nil, nil, err); aerr != nil {
 		return nil, aerr
 	}
@@ -229,6 +240,9 @@ func (s *Service) SignTypedData(ctx context.Context, p *coffer.Principal, addr c
 		chainID = (*big.Int)(td.Domain.ChainId).Uint64()
 	}
 	ks, err := s.signer(w)
+	if err == nil {
+		err = s.policy.Check(ctx, &policy.Request{Wallet: w, Kind: policy.KindTypedData, Admin: p.IsAdmin(), Domain: &td.Domain})
+	}
 	if aerr := s.audit(ctx, p.ID(), w, "typed_data", common.BytesToHash(digest), chainID, nil, nil, err); aerr != nil {
 		return nil, aerr
 	}
@@ -238,16 +252,18 @@ func (s *Service) SignTypedData(ctx context.Context, p *coffer.Principal, addr c
 	return ks.SignTypedData(ctx, td)
 }
 
-// SignHash signs a raw 32-byte digest: admins always, owners only when
-// allowOwners (raw-hash signing can sign anything, including transactions).
+// SignHash signs a raw 32-byte digest where the raw_hash policy allows it:
+// by default admins only (raw-hash signing can sign anything, including
+// transactions). allowOwners is the legacy switch: true lets owners sign
+// where no policy sets raw_hash; policies decide otherwise.
 func (s *Service) SignHash(ctx context.Context, p *coffer.Principal, addr common.Address, digest [32]byte, allowOwners bool) ([]byte, error) {
 	w, err := s.Wallet(ctx, p, addr)
 	if err != nil {
 		return nil, err
 	}
 	ks, err := s.signer(w)
-	if err == nil && !p.IsAdmin() && !allowOwners {
-		err = coffer.Errorf(coffer.EFORBIDDEN, "raw hash signing is reserved to admins by policy (keys.allow_user_sign_hash)")
+	if err == nil {
+		err = s.policy.Check(ctx, &policy.Request{Wallet: w, Kind: policy.KindHash, Admin: p.IsAdmin(), OwnersMayHash: allowOwners})
 	}
 	if aerr := s.audit(ctx, p.ID(), w, "hash", digest, 0, nil, nil, err); aerr != nil {
 		return nil, aerr
