@@ -185,7 +185,7 @@ func TestThrottlingRetried(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, code := range []string{"ThrottlingException", "KMSInternalException", "DependencyTimeoutException"} {
+	for _, code := range []string{"ThrottlingException", "KMSInternalException", "DependencyTimeoutException", kmstest.DropConnection} {
 		before := srv.Calls("Sign")
 		srv.FailNext("Sign", code, 2)
 		if _, err := b.SignDigest(ctx, rec.ID, [32]byte{1}); err != nil {
@@ -212,6 +212,19 @@ func TestPersistentThrottling(t *testing.T) {
 	}
 	if n := srv.Calls("Sign") - before; n != 4 {
 		t.Errorf("%d Sign calls, want MaxAttempts = 4", n)
+	}
+}
+
+func TestPersistentTransportError(t *testing.T) {
+	ctx := context.Background()
+	b, srv, _ := newTestBackend(t)
+	rec, err := b.CreateKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.FailNext("Sign", kmstest.DropConnection, 100)
+	if _, err := b.SignDigest(ctx, rec.ID, [32]byte{1}); coffer.ErrorCode(err) != coffer.EUNAVAILABLE {
+		t.Fatalf("error %v, want %s", err, coffer.EUNAVAILABLE)
 	}
 }
 

@@ -107,9 +107,14 @@ func (s *Server) Client(optFns ...func(*kms.Options)) *kms.Client {
 	return kms.New(opts, optFns...)
 }
 
+// DropConnection, given to FailNext as the code, makes the server close the
+// connection without answering: a transport error for the client.
+const DropConnection = "kmstest:drop-connection"
+
 // FailNext makes the next n calls of op ("" for any operation) fail with the
 // AWS error code, for example "ThrottlingException" or "KMSInternalException"
-// (sent with HTTP 500, as KMS does; everything else with 400).
+// (sent with HTTP 500, as KMS does; everything else with 400), or with
+// DropConnection.
 func (s *Server) FailNext(op, code string, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -192,6 +197,14 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	var out any
 	if aerr == nil {
 		out, aerr = s.dispatch(op, body)
+	}
+	if aerr != nil && aerr.code == DropConnection {
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+				return
+			}
+		}
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	w.Header().Set("X-Amzn-Requestid", newUUID())
