@@ -30,6 +30,7 @@ type Config struct {
 	Dev      Dev      `yaml:"dev"`
 	Auth     Auth     `yaml:"auth"`
 	NFT      NFT      `yaml:"nft"`
+	Policy   Policy   `yaml:"policy"`
 
 	// src maps a key ("http.addr", "chains[0].id") to where its value came
 	// from ("COFFER_HTTP_ADDR", "--http-addr", "coffer.yaml:3") for errors.
@@ -86,8 +87,11 @@ type Keys struct {
 	// MasterKeyEnv names an env var holding the hex master key; when that
 	// variable is non-empty it is used instead of MasterKeyFile.
 	MasterKeyEnv string `yaml:"master_key_env"`
-	AWSKMS       AWSKMS `yaml:"awskms"`
-	PKCS11       PKCS11 `yaml:"pkcs11"`
+	// AllowExport enables POST /v1/wallets/{address}/export (admin only,
+	// local keys only, audited): the one way a private key leaves coffer.
+	AllowExport bool   `yaml:"allow_export"`
+	AWSKMS      AWSKMS `yaml:"awskms"`
+	PKCS11      PKCS11 `yaml:"pkcs11"`
 }
 
 // AWSKMS configures the awskms key backend.
@@ -167,6 +171,24 @@ type NFT struct {
 	MaxMetadataBytes  int64 `yaml:"max_metadata_bytes"`
 }
 
+// Policy is the global signing policy; a wallet's own policy (admin API)
+// overrides it rule by rule. Empty lists and limits restrict nothing.
+type Policy struct {
+	ChainIDs         []uint64          `yaml:"chain_ids"`         // allowed chains
+	To               []string          `yaml:"to"`                // allowed destinations and contracts
+	MaxValuePerTx    string            `yaml:"max_value_per_tx"`  // decimal wei; "" = no limit
+	MaxValuePerDay   string            `yaml:"max_value_per_day"` // decimal wei per wallet and chain over a rolling 24h
+	RawHash          string            `yaml:"raw_hash"`          // admins|owners|off
+	TypedDataDomains []TypedDataDomain `yaml:"typed_data_domains"`
+}
+
+// TypedDataDomain is an allowed EIP-712 domain: every field that is set must match.
+type TypedDataDomain struct {
+	Name              string `yaml:"name"`
+	VerifyingContract string `yaml:"verifying_contract"`
+	ChainID           uint64 `yaml:"chain_id"`
+}
+
 // Default returns the built-in defaults. Derived values (paths under DataDir,
 // PublicURL, SIWE, issuer, chain defaults) are left empty for Resolve.
 func Default() Config {
@@ -196,7 +218,8 @@ func Default() Config {
 			NonceTTL:   5 * time.Minute,
 			Skew:       time.Minute,
 		},
-		NFT: NFT{MaxMetadataBytes: 64 << 10},
+		NFT:    NFT{MaxMetadataBytes: 64 << 10},
+		Policy: Policy{RawHash: "admins"},
 	}
 }
 

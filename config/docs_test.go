@@ -55,6 +55,7 @@ func TestExampleFileLoads(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Chains, c.Auth.OIDC, c.src, d.src = nil, nil, nil, nil
+	c.Policy.TypedDataDomains = nil
 	if len(c.HTTP.CORSOrigins) == 0 {
 		c.HTTP.CORSOrigins = nil
 	}

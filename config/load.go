@@ -225,6 +225,7 @@ var settings = []setting{
 	{key: "keys.backend", env: "COFFER_KEYS_BACKEND", flag: "keys-backend", usage: "key backend for new wallets: local|awskms|pkcs11"},
 	{key: "keys.master_key_file", env: "COFFER_MASTER_KEY_FILE", flag: "master-key-file", usage: "master key file of the local backend (default <data-dir>/master.key)"},
 	{key: "keys.master_key_env", env: "COFFER_MASTER_KEY_ENV"},
+	{key: "keys.allow_export", env: "COFFER_KEYS_ALLOW_EXPORT"},
 	{key: "keys.awskms.region", env: "COFFER_AWSKMS_REGION"},
 	{key: "keys.awskms.endpoint", env: "COFFER_AWSKMS_ENDPOINT"},
 	{key: "keys.awskms.alias_prefix", env: "COFFER_AWSKMS_ALIAS_PREFIX"},
@@ -259,6 +260,12 @@ var settings = []setting{
 
 	{key: "nft.allow_mint_to_others", env: "COFFER_NFT_ALLOW_MINT_TO_OTHERS"},
 	{key: "nft.max_metadata_bytes", env: "COFFER_NFT_MAX_METADATA_BYTES"},
+
+	{key: "policy.chain_ids", env: "COFFER_POLICY_CHAIN_IDS"},
+	{key: "policy.to", env: "COFFER_POLICY_TO"},
+	{key: "policy.max_value_per_tx", env: "COFFER_POLICY_MAX_VALUE_PER_TX"},
+	{key: "policy.max_value_per_day", env: "COFFER_POLICY_MAX_VALUE_PER_DAY"},
+	{key: "policy.raw_hash", env: "COFFER_POLICY_RAW_HASH"},
 }
 
 func init() {
@@ -319,6 +326,16 @@ func (s *setting) set(c *Config, v string) error {
 		*p = n
 	case *[]string:
 		*p = splitList(v)
+	case *[]uint64:
+		var ns []uint64
+		for _, f := range splitList(v) {
+			n, err := strconv.ParseUint(f, 10, 64)
+			if err != nil {
+				return fmt.Errorf("invalid unsigned integer %q in list", f)
+			}
+			ns = append(ns, n)
+		}
+		*p = ns
 	default:
 		return fmt.Errorf("unsupported type %T", p)
 	}

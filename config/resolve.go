@@ -129,6 +129,38 @@ func (c *Config) Resolve() error {
 		}
 	}
 
+	// Policy
+	oneOf("policy.raw_hash", &c.Policy.RawHash, "admins", "owners", "off")
+	for _, k := range []struct{ key, v string }{{"policy.max_value_per_tx", c.Policy.MaxValuePerTx}, {"policy.max_value_per_day", c.Policy.MaxValuePerDay}} {
+		if k.v != "" && !isWei(k.v) {
+			bad(k.key, "%q is not a decimal amount of wei", k.v)
+		}
+	}
+	for i, a := range c.Policy.To {
+		if !isAddress(a) {
+			bad(fmt.Sprintf("policy.to[%d]", i), "%q is not an address (0x and 40 hex digits)", a)
+		}
+	}
+	for i, d := range c.Policy.TypedDataDomains {
+		key := fmt.Sprintf("policy.typed_data_domains[%d]", i)
+		if d.VerifyingContract != "" && !isAddress(d.VerifyingContract) {
+			bad(key+".verifying_contract", "%q is not an address (0x and 40 hex digits)", d.VerifyingContract)
+		}
+		if d.Name == "" && d.VerifyingContract == "" && d.ChainID == 0 {
+			bad(key, "set name, verifying_contract or chain_id")
+		}
+	}
+	// Empty lists restrict nothing, as if absent.
+	if len(c.Policy.ChainIDs) == 0 {
+		c.Policy.ChainIDs = nil
+	}
+	if len(c.Policy.To) == 0 {
+		c.Policy.To = nil
+	}
+	if len(c.Policy.TypedDataDomains) == 0 {
+		c.Policy.TypedDataDomains = nil
+	}
+
 	// Chains
 	seen := map[uint64]int{}
 	for i := range c.Chains {
@@ -276,4 +308,30 @@ func parentKey(k string) string {
 		return ""
 	}
 	return k[:i]
+}
+
+// isWei reports whether s is a non-negative decimal integer below 2^256.
+func isWei(s string) bool {
+	if s == "" || len(s) > 78 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return len(s) < 78 || s <= "115792089237316195423570985008687907853269984665640564039457584007913129639935"
+}
+
+// isAddress reports whether s is 0x followed by 40 hex digits.
+func isAddress(s string) bool {
+	if len(s) != 42 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X') {
+		return false
+	}
+	for _, r := range s[2:] {
+		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'f' || 'A' <= r && r <= 'F') {
+			return false
+		}
+	}
+	return true
 }
