@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
+	"reflect"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -41,8 +43,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // writeError writes err as the API error body. Internal errors are logged
 // with their cause and shown to the client without it.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	s.writeErrorStatus(w, r, coffer.HTTPStatus(coffer.ErrorCode(err)), err)
+}
+
+// writeErrorStatus is writeError with a status of the caller's choosing.
+func (s *Server) writeErrorStatus(w http.ResponseWriter, r *http.Request, status int, err error) {
 	code := coffer.ErrorCode(err)
-	status := coffer.HTTPStatus(code)
 	var body errorBody
 	body.Error.Code = coffer.PublicCode(code)
 	body.Error.Message = coffer.ErrorMessage(err)
@@ -76,8 +82,10 @@ func (s *Server) decode(r *http.Request, v any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
-		return nil, coffer.Errorf(coffer.EINVALID, "Content-Type must be application/json, not %q", ct)
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			return nil, coffer.Errorf(coffer.EINVALID, "Content-Type must be application/json, not %q", ct)
+		}
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, coffer.Errorf(coffer.EINVALID, "request body is empty; send a JSON object")
@@ -104,7 +112,7 @@ func jsonError(err error) error {
 		if field == "" {
 			return coffer.Errorf(coffer.EINVALID, "request body must be a JSON object")
 		}
-		return coffer.Errorf(coffer.EINVALID, "field %q must be %s, not %s", field, jsonKind(te.Type.Kind().String()), te.Value)
+		return coffer.Errorf(coffer.EINVALID, "field %q must be %s, not %s", field, jsonKind(te.Type.Kind()), te.Value)
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return coffer.Errorf(coffer.EINVALID, "malformed JSON: unexpected end of input")
 	case strings.HasPrefix(err.Error(), "json: unknown field"):
@@ -117,16 +125,22 @@ func jsonError(err error) error {
 	return coffer.Errorf(coffer.EINVALID, "invalid JSON: %v", err)
 }
 
-func jsonKind(k string) string {
+func jsonKind(k reflect.Kind) string {
 	switch k {
-	case "string":
+	case reflect.String:
 		return "a string"
-	case "struct", "map":
+	case reflect.Struct, reflect.Map:
 		return "an object"
-	case "slice", "array":
+	case reflect.Slice, reflect.Array:
 		return "an array"
-	case "bool":
+	case reflect.Bool:
 		return "a boolean"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number, 0 or more"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "a whole number"
+	case reflect.Pointer:
+		return "a value of another type"
 	default:
 		return "a number"
 	}
@@ -219,6 +233,12 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		if s.cors(rec, r) {
 			return
 		}
+		if allow := s.otherMethods(r); allow != "" {
+			rec.Header().Set("Allow", allow)
+			s.writeErrorStatus(rec, r, http.StatusMethodNotAllowed,
+				coffer.Errorf(coffer.EINVALID, "%s is not supported on %s; use %s", r.Method, r.URL.Path, allow))
+			return
+		}
 		if auth := r.Header.Get("Authorization"); auth != "" {
 			token, ok := strings.CutPrefix(auth, "Bearer ")
 			if !ok {
@@ -234,6 +254,26 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// otherMethods lists the methods that do have a route at r's path when r's
+// own method has none ("" when r has a route, or the path none at all).
+func (s *Server) otherMethods(r *http.Request) string {
+	if _, pattern := s.mux.Handler(r); pattern != "/" {
+		return ""
+	}
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	return strings.Join(allow, ", ")
 }
 
 // cors answers preflight requests from configured origins; true when done.

@@ -119,6 +119,8 @@ func statusCode(status int) string {
 		return coffer.EFORBIDDEN
 	case 404:
 		return coffer.ENOTFOUND
+	case 405:
+		return coffer.EINVALID
 	case 409:
 		return coffer.ECONFLICT
 	}
