@@ -625,6 +625,9 @@ func (s *Server) createTransaction(w http.ResponseWriter, r *http.Request) error
 	if value == nil {
 		value = new(big.Int)
 	}
+	if err := s.checkTransactionPolicy(r.Context(), p, from, chainID, &to, value); err != nil {
+		return err
+	}
 	// Spend nothing on a transaction that would revert.
 	if _, err := s.Txm.Client(chainID).EstimateGas(r.Context(), callMsg(from, &to, value, data)); err != nil {
 		if rev := asRevert(err); rev != "" {
@@ -996,7 +999,12 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	f := coffer.AuditFilter{Principal: q.Get("principal"), Kind: q.Get("kind"), Limit: limit, Cursor: q.Get("cursor")}
+	f := coffer.AuditFilter{Principal: q.Get("principal"), Kind: q.Get("kind"), Outcome: q.Get("outcome"), Limit: limit, Cursor: q.Get("cursor")}
+	switch f.Outcome {
+	case "", "allowed", "refused", "error":
+	default:
+		return coffer.Errorf(coffer.EINVALID, "outcome must be allowed, refused or error")
+	}
 	if wa := q.Get("wallet"); wa != "" {
 		a, err := parseAddress("wallet", wa)
 		if err != nil {
@@ -1010,6 +1018,13 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 			return coffer.Errorf(coffer.EINVALID, "since must be an RFC 3339 time")
 		}
 		f.Since = &t
+	}
+	if until := q.Get("until"); until != "" {
+		t, err := time.Parse(time.RFC3339, until)
+		if err != nil {
+			return coffer.Errorf(coffer.EINVALID, "until must be an RFC 3339 time")
+		}
+		f.Until = &t
 	}
 	recs, next, err := s.Store.AuditRecords(r.Context(), f)
 	if err != nil {

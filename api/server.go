@@ -26,7 +26,7 @@ type Deps struct {
 	Store   coffer.Store
 	Blob    coffer.Blob
 	Auth    *auth.Service
-	Custody *custody.Service
+	Custody custody.Custodian // in process, or a remote `coffer signer`
 	NFT     *nft.Service
 	Txm     *txm.Manager
 	Log     *slog.Logger
@@ -99,6 +99,11 @@ func (s *Server) table() []route {
 		{"POST", "/v1/wallets/{address}/sign-typed-data", "owner", "EIP-712 v4 typed data", s.signTypedData},
 		{"POST", "/v1/wallets/{address}/sign-hash", "admin, owner if allowed", "Sign a raw 32-byte digest", s.signHash},
 		{"POST", "/v1/wallets/{address}/sign-transaction", "owner", "Sign a transaction without sending it", s.signTransaction},
+		{"POST", "/v1/wallets/{address}/disable", "admin", "Disable a wallet: it refuses every signature (audited)", s.disableWallet},
+		{"POST", "/v1/wallets/{address}/enable", "admin", "Enable a disabled wallet (audited)", s.enableWallet},
+		{"GET", "/v1/wallets/{address}/policy", "admin", "The wallet's own signing policy and the effective one", s.getPolicy},
+		{"PUT", "/v1/wallets/{address}/policy", "admin", "Replace the wallet's own signing policy (audited)", s.putPolicy},
+		{"POST", "/v1/wallets/{address}/export", "admin", "DANGER: the wallet's private key (keys.allow_export, local keys only, audited)", s.exportKey},
 
 		{"POST", "/v1/transactions", "owner of from", "Queue a managed transaction (Idempotency-Key)", s.createTransaction},
 		{"GET", "/v1/transactions", "user, admin", "List transactions, newest first", s.listTransactions},
@@ -115,7 +120,7 @@ func (s *Server) table() []route {
 		{"GET", "/metadata/{key...}", "guest", "Stored NFT metadata JSON", s.getMetadata},
 		{"GET", "/media/{key...}", "guest", "Stored media", s.getMetadata},
 
-		{"GET", "/v1/audit", "admin", "The signing audit log (?wallet=&principal=&kind=&since=)", s.listAudit},
+		{"GET", "/v1/audit", "admin", "The signing audit log (?wallet=&principal=&kind=&outcome=&since=&until=&limit=&cursor=)", s.listAudit},
 	}
 }
 

@@ -25,6 +25,7 @@ type Config struct {
 	Store    Store    `yaml:"store"`
 	Blob     Blob     `yaml:"blob"`
 	Keys     Keys     `yaml:"keys"`
+	Signer   Signer   `yaml:"signer"`
 	Chains   []Chain  `yaml:"chains"`
 	Platform Platform `yaml:"platform"`
 	Dev      Dev      `yaml:"dev"`
@@ -108,6 +109,25 @@ type PKCS11 struct {
 	TokenLabel string `yaml:"token_label"`
 	PIN        string `yaml:"pin"`
 	PINEnv     string `yaml:"pin_env"`
+}
+
+// Signer configures the isolated signer: `coffer signer` serves custody
+// (key backends, policies, audit) on Listen; `coffer serve` with Remote set
+// signs through it and holds no key material. TLS serves both sides: the
+// signer's certificate and ClientCA, or the API's client certificate and CA.
+type Signer struct {
+	Listen  string        `yaml:"listen"`  // unix:///path/to.sock | tcp://host:port (mutual TLS)
+	Remote  string        `yaml:"remote"`  // unix:///path/to.sock | https://host:port; "" = sign in process
+	Timeout time.Duration `yaml:"timeout"` // per call to the signer
+	TLS     SignerTLS     `yaml:"tls"`
+}
+
+// SignerTLS holds the certificate files of mutual TLS between API and signer.
+type SignerTLS struct {
+	Cert     string `yaml:"cert"`      // this side's certificate (PEM)
+	Key      string `yaml:"key"`       // its private key (PEM)
+	CA       string `yaml:"ca"`        // API side: CA of the signer's certificate ("" = system roots)
+	ClientCA string `yaml:"client_ca"` // signer side: CA every client certificate must chain to
 }
 
 // Chain is an external EVM chain used by `coffer serve`.
@@ -206,6 +226,7 @@ func Default() Config {
 		Store:    Store{Driver: "sqlite"},
 		Blob:     Blob{Driver: "fs"},
 		Keys:     Keys{Backend: "local", MasterKeyEnv: "COFFER_MASTER_KEY"},
+		Signer:   Signer{Timeout: 10 * time.Second},
 		Platform: Platform{PrivateKeyEnv: "COFFER_PLATFORM_KEY"},
 		Dev: Dev{
 			RPCAddr: "127.0.0.1:8545",

@@ -234,6 +234,14 @@ var settings = []setting{
 	{key: "keys.pkcs11.pin", env: "COFFER_PKCS11_PIN", secret: true},
 	{key: "keys.pkcs11.pin_env", env: "COFFER_PKCS11_PIN_ENV"},
 
+	{key: "signer.listen", env: "COFFER_SIGNER_LISTEN", flag: "signer-listen", usage: "where `coffer signer` listens: unix:///path/to.sock or tcp://host:port (default unix://<data-dir>/signer.sock)"},
+	{key: "signer.remote", env: "COFFER_SIGNER_REMOTE", flag: "signer-remote", usage: "sign through the `coffer signer` at unix:///path/to.sock or https://host:port (no key material in this process)"},
+	{key: "signer.timeout", env: "COFFER_SIGNER_TIMEOUT"},
+	{key: "signer.tls.cert", env: "COFFER_SIGNER_TLS_CERT"},
+	{key: "signer.tls.key", env: "COFFER_SIGNER_TLS_KEY"},
+	{key: "signer.tls.ca", env: "COFFER_SIGNER_TLS_CA"},
+	{key: "signer.tls.client_ca", env: "COFFER_SIGNER_TLS_CLIENT_CA"},
+
 	{key: "chains[0].id", env: "COFFER_CHAIN_ID", flag: "chain-id", usage: "run against this single chain id (with --rpc-urls)", apply: applyChainID},
 	{key: "chains[0].rpc_urls", env: "COFFER_RPC_URLS", flag: "rpc-urls", usage: "comma-separated JSON-RPC URLs of the single chain", apply: applyRPCURLs},
 

@@ -161,6 +161,33 @@ func (c *Config) Resolve() error {
 		c.Policy.TypedDataDomains = nil
 	}
 
+	// Signer
+	if c.Signer.Listen == "" && c.DataDir != "" {
+		c.Signer.Listen = "unix://" + filepath.Join(c.DataDir, "signer.sock")
+	}
+	tlsFiles := c.Signer.TLS.Cert != "" && c.Signer.TLS.Key != ""
+	switch l := c.Signer.Listen; {
+	case strings.HasPrefix(l, "unix://") && len(l) > len("unix://"):
+	case strings.HasPrefix(l, "tcp://"):
+		if err := checkAddr(strings.TrimPrefix(l, "tcp://")); err != nil {
+			bad("signer.listen", "%v", err)
+		} else if !tlsFiles || c.Signer.TLS.ClientCA == "" {
+			bad("signer.listen", "tcp:// requires mutual TLS: set signer.tls.cert, signer.tls.key and signer.tls.client_ca")
+		}
+	default:
+		bad("signer.listen", "%q: want unix:///path/to.sock or tcp://host:port", l)
+	}
+	switch r := c.Signer.Remote; {
+	case r == "", strings.HasPrefix(r, "unix://") && len(r) > len("unix://"):
+	case strings.HasPrefix(r, "https://"):
+		if urlOK("signer.remote", r, "https") && !tlsFiles {
+			bad("signer.remote", "https:// requires a client certificate: set signer.tls.cert and signer.tls.key")
+		}
+	default:
+		bad("signer.remote", "%q: want unix:///path/to.sock or https://host:port", r)
+	}
+	positiveDur("signer.timeout", c.Signer.Timeout)
+
 	// Chains
 	seen := map[uint64]int{}
 	for i := range c.Chains {

@@ -155,3 +155,16 @@ func (s *Service) CheckTransaction(ctx context.Context, p *coffer.Principal, add
 	}
 	return s.policy.Precheck(ctx, &policy.Request{Wallet: w, Kind: policy.KindTransaction, Admin: p.IsAdmin(), ChainID: chainID, To: to, Value: value})
 }
+
+// Lifecycle is the admin side of custody: disabling wallets, their policies
+// and key export. *Service implements it; the API answers 503 for these
+// operations when its custodian does not (a remote signer that lacks them).
+type Lifecycle interface {
+	SetWalletDisabled(ctx context.Context, p *coffer.Principal, addr common.Address, disabled bool) (*coffer.Wallet, error)
+	WalletPolicy(ctx context.Context, p *coffer.Principal, addr common.Address) (own *coffer.Policy, effective coffer.Policy, err error)
+	SetWalletPolicy(ctx context.Context, p *coffer.Principal, addr common.Address, pol *coffer.Policy) error
+	ExportKey(ctx context.Context, p *coffer.Principal, addr common.Address) (string, error)
+	CheckTransaction(ctx context.Context, p *coffer.Principal, addr common.Address, chainID uint64, to *common.Address, value *big.Int) error
+}
+
+var _ Lifecycle = (*Service)(nil)

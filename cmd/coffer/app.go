@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,6 +27,7 @@ import (
 	"github.com/cofferhq/coffer/keys/local"
 	"github.com/cofferhq/coffer/nft"
 	"github.com/cofferhq/coffer/nft/artifacts"
+	"github.com/cofferhq/coffer/signer"
 	"github.com/cofferhq/coffer/store"
 	"github.com/cofferhq/coffer/txm"
 )
@@ -37,7 +39,7 @@ type app struct {
 	store    coffer.Store
 	blob     coffer.Blob
 	local    *local.Backend
-	custody  *custody.Service
+	custody  *custody.Service // nil when signing through a remote signer
 	auth     *auth.Service
 	txm      *txm.Manager
 	nft      *nft.Service
@@ -45,6 +47,10 @@ type app struct {
 	clients  map[uint64]*chain.Client
 	api      *api.Server
 	closers  []func()
+
+	// custodian is what the API, minting and the transaction manager sign
+	// through: custody in process, or the client of `coffer signer`.
+	custodian custody.Custodian
 }
 
 func newLogger(cfg config.Config) *slog.Logger {
@@ -59,6 +65,65 @@ func newLogger(cfg config.Config) *slog.Logger {
 
 // openBase opens what every command needs: store, blob, keys, custody.
 func openBase(ctx context.Context, cfg config.Config, log *slog.Logger, createMaster bool) (*app, error) {
+	a, err := openStores(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	master, err := loadMaster(cfg, createMaster, log)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.local = local.New(a.store, master)
+	a.custody, err = custody.New(a.store, []coffer.KeyBackend{a.local}, cfg.Keys.Backend, log)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.custodian = a.custody
+	return a, nil
+}
+
+// openServeBase is openBase for `coffer serve`: with signer.remote set it
+// signs through `coffer signer` and never touches key material — no master
+// key is loaded, and one offered to this process is refused.
+func openServeBase(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
+	if cfg.Signer.Remote == "" {
+		return openBase(ctx, cfg, log, false)
+	}
+	if name := cfg.Keys.MasterKeyEnv; name != "" && os.Getenv(name) != "" {
+		return nil, fmt.Errorf("signer.remote is set, so this process must hold no key material, but $%s holds a master key: give it to `coffer signer` only", name)
+	}
+	if cfg.Platform.PrivateKeyFile != "" || cfg.Platform.PrivateKeyEnv != "" && os.Getenv(cfg.Platform.PrivateKeyEnv) != "" {
+		return nil, fmt.Errorf("signer.remote is set, so this process must hold no key material, but a platform key is configured (platform.private_key_file or $%s): give it to `coffer signer`, which imports it", cfg.Platform.PrivateKeyEnv)
+	}
+	var tlsCfg *tls.Config
+	if strings.HasPrefix(cfg.Signer.Remote, "https://") {
+		var err error
+		if tlsCfg, err = signer.ClientTLS(cfg.Signer.TLS.CA, cfg.Signer.TLS.Cert, cfg.Signer.TLS.Key); err != nil {
+			return nil, err
+		}
+	}
+	client, err := signer.NewClient(signer.ClientConfig{Remote: cfg.Signer.Remote, TLS: tlsCfg, Timeout: cfg.Signer.Timeout})
+	if err != nil {
+		return nil, err
+	}
+	a, err := openStores(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	a.custodian = client
+	a.closers = append(a.closers, client.Close)
+	if err := client.Ping(ctx); err != nil {
+		log.Warn("signer not reachable yet; signing answers 503 until it is", "remote", cfg.Signer.Remote, "err", coffer.ErrorMessage(err))
+	} else {
+		log.Info("signing through a remote signer; no key material in this process", "remote", cfg.Signer.Remote)
+	}
+	return a, nil
+}
+
+// openStores opens the store and the blob store.
+func openStores(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
 	a := &app{cfg: cfg, log: log, clients: map[uint64]*chain.Client{}}
 	st, err := store.Open(ctx, cfg.Store.Driver, cfg.Store.DSN)
 	if err != nil {
@@ -77,18 +142,6 @@ func openBase(ctx context.Context, cfg config.Config, log *slog.Logger, createMa
 	if err != nil {
 		a.close()
 		return nil, fmt.Errorf("open blob store: %w", err)
-	}
-
-	master, err := loadMaster(cfg, createMaster, log)
-	if err != nil {
-		a.close()
-		return nil, err
-	}
-	a.local = local.New(st, master)
-	a.custody, err = custody.New(st, []coffer.KeyBackend{a.local}, cfg.Keys.Backend, log)
-	if err != nil {
-		a.close()
-		return nil, err
 	}
 	return a, nil
 }
@@ -138,8 +191,8 @@ func (a *app) wire(ctx context.Context) error {
 		return errors.New("no chain configured: set chains in the config file, or COFFER_CHAIN_ID and COFFER_RPC_URLS")
 	}
 	chain.RegisterErrors(artifacts.ABI())
-	a.txm = txm.New(a.store, a.custody, chains, a.log)
-	a.nft = nft.New(a.store, a.blob, a.custody, a.txm, nft.Config{
+	a.txm = txm.New(a.store, a.custodian, chains, a.log)
+	a.nft = nft.New(a.store, a.blob, a.custodian, a.txm, nft.Config{
 		PublicURL: cfg.HTTP.PublicURL, MaxMetadataBytes: cfg.NFT.MaxMetadataBytes, AllowMintToOthers: cfg.NFT.AllowMintToOthers, Chains: ids,
 	}, a.log)
 	a.txm.OnChange(a.nft.OnTransaction)
@@ -174,7 +227,7 @@ func (a *app) wire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.api = api.New(api.Deps{Store: a.store, Blob: a.blob, Auth: a.auth, Custody: a.custody, NFT: a.nft, Txm: a.txm, Log: a.log}, api.Config{
+	a.api = api.New(api.Deps{Store: a.store, Blob: a.blob, Auth: a.auth, Custody: a.custodian, NFT: a.nft, Txm: a.txm, Log: a.log}, api.Config{
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes, MaxUploadBytes: cfg.HTTP.MaxUploadBytes, CORSOrigins: cfg.HTTP.CORSOrigins, Chains: ids, PublicURL: cfg.HTTP.PublicURL,
 	})
 	return nil

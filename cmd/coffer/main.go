@@ -29,6 +29,7 @@ func commands() []command {
 	return []command{
 		{"dev", "run everything embedded: dev chain, SQLite, local keys, API", runDev},
 		{"serve", "run the API, transaction manager and indexer against configured nodes", runServe},
+		{"signer", "run custody (keys, policies, audit) as an isolated signer for `serve`", runSigner},
 		{"migrate", "apply database migrations and exit", runMigrate},
 		{"apikey", "manage operator API keys (apikey create)", runAPIKey},
 		{"keys", "manage custodial keys (keys create | list | import)", runKeys},

@@ -70,7 +70,7 @@ func startServe(ctx context.Context, cfg config.Config, log *slog.Logger) (*serv
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	a, err := openBase(ctx, cfg, log, false)
+	a, err := openServeBase(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -138,6 +138,9 @@ func platformKey(cfg config.Config) (*ecdsa.PrivateKey, string, error) {
 // ensurePlatformWallet imports the configured platform key into the local
 // backend on first start and checks it matches on later ones.
 func ensurePlatformWallet(ctx context.Context, a *app, cfg config.Config) error {
+	if a.custody == nil {
+		return nil // a remote signer holds the keys and imports the platform key itself
+	}
 	key, src, err := platformKey(cfg)
 	if err != nil {
 		return err
