@@ -34,6 +34,7 @@ func commands() []command {
 		{"apikey", "manage operator API keys (apikey create)", runAPIKey},
 		{"keys", "manage custodial keys (keys create | list | import)", runKeys},
 		{"demo", "act as a client of a running server: sign in with SIWE and mint three NFTs", runDemo},
+		{"bench", "load generators: bench sign (sign-hash over HTTP), bench mint (mints to confirmed)", runBench},
 		{"version", "print the version", runVersion},
 	}
 }
