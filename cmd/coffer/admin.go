@@ -89,12 +89,18 @@ func runAPIKey(ctx context.Context, args []string) error {
 
 func runKeys(ctx context.Context, args []string) error {
 	sub, rest, err := subcommand("keys", args, map[string]string{
-		"create": "create a custodial wallet key",
-		"list":   "list wallets and their key backends",
-		"import": "import a hex private key or a V3 keystore JSON into the local backend",
+		"create":        "create a custodial wallet key",
+		"list":          "list wallets and their key backends",
+		"import":        "import a hex private key or a V3 keystore JSON into the local backend",
+		"disable":       "disable a wallet: it refuses to sign (audited)",
+		"enable":        "enable a disabled wallet (audited)",
+		"rotate-master": "re-wrap every local key under a new master key (see keyslife.go)",
 	})
 	if err != nil {
 		return err
+	}
+	if sub == "disable" || sub == "enable" || sub == "rotate-master" {
+		return runKeysLifecycle(ctx, sub, rest)
 	}
 	var owner, label, backend, hexFile, keystoreFile, passEnv string
 	cfg, _, err := loadConfig("keys "+sub, "Manages custodial keys; key material never leaves the backend.", rest, func(fs *flag.FlagSet) {

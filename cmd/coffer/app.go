@@ -27,6 +27,7 @@ import (
 	"github.com/cofferhq/coffer/keys/local"
 	"github.com/cofferhq/coffer/nft"
 	"github.com/cofferhq/coffer/nft/artifacts"
+	"github.com/cofferhq/coffer/policy"
 	"github.com/cofferhq/coffer/signer"
 	"github.com/cofferhq/coffer/store"
 	"github.com/cofferhq/coffer/txm"
@@ -80,6 +81,13 @@ func openBase(ctx context.Context, cfg config.Config, log *slog.Logger, createMa
 		a.close()
 		return nil, err
 	}
+	pol, err := policyFromConfig(cfg.Policy)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.custody.SetPolicy(policy.New(pol, a.store))
+	a.custody.SetAllowExport(cfg.Keys.AllowExport)
 	a.custodian = a.custody
 	return a, nil
 }
