@@ -730,6 +730,54 @@ func (s *Server) listTransactions(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
+// submitRawTransaction: POST /v1/transactions/raw. The rules (decoding,
+// supported types, chain id, sender recovery, no coffer custodial sender) are
+// txm.Manager.SubmitRaw's. The same bytes again answer with the stored
+// transaction.
+func (s *Server) submitRawTransaction(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r.Context())
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Raw string `json:"raw"`
+	}
+	if _, err := s.decode(r, &req); err != nil {
+		return err
+	}
+	raw, err := hexutil.Decode(req.Raw)
+	if err != nil {
+		return coffer.Errorf(coffer.EINVALID, "raw must be the 0x-prefixed hex of a signed transaction")
+	}
+	tx, _, err := s.Txm.SubmitRaw(r.Context(), p.UserID, raw)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"id": tx.ID, "hash": tx.Hash, "status": tx.Status})
+	return nil
+}
+
+// cancelTransaction: POST /v1/transactions/{id}/cancel. 200 with the
+// cancelled transaction when it was still queued; 202 while the 0-value
+// replacement races the original (GET shows which was mined); 409 once the
+// transaction is mined or failed.
+func (s *Server) cancelTransaction(w http.ResponseWriter, r *http.Request) error {
+	tx, err := s.txFor(r, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	tx, err = s.Txm.Cancel(r.Context(), tx.ID)
+	if err != nil {
+		return err
+	}
+	status := http.StatusAccepted
+	if tx.Status == coffer.TxCancelled {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, viewTx(tx, s.head(r.Context(), tx.ChainID)))
+	return nil
+}
+
 func validTxStatus(s string) bool {
 	switch s {
 	case coffer.TxQueued, coffer.TxPending, coffer.TxMined, coffer.TxConfirmed, coffer.TxFailed, coffer.TxCancelled:

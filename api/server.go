@@ -108,6 +108,8 @@ func (s *Server) table() []route {
 		{"POST", "/v1/transactions", "owner of from", "Queue a managed transaction (Idempotency-Key)", s.createTransaction},
 		{"GET", "/v1/transactions", "user, admin", "List transactions, newest first", s.listTransactions},
 		{"GET", "/v1/transactions/{id}", "owner, admin", "One transaction with its attempts", s.getTransaction},
+		{"POST", "/v1/transactions/raw", "user, admin", "Submit a transaction signed by its sender (self-custody); validated, broadcast and tracked", s.submitRawTransaction},
+		{"POST", "/v1/transactions/{id}/cancel", "owner, admin", "Replace a not-yet-mined transaction with a 0-value self-transfer", s.cancelTransaction},
 
 		{"POST", "/v1/collections", "admin", "Deploy an ERC-721 collection", s.createCollection},
 		{"GET", "/v1/collections", "guest", "List collections", s.listCollections},

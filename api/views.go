@@ -38,6 +38,7 @@ func viewWallet(w *coffer.Wallet) walletView {
 }
 
 type attemptView struct {
+	Kind                 string      `json:"kind,omitempty"` // "cancel" or "noop" for a 0-value self-transfer at the nonce
 	Hash                 common.Hash `json:"hash"`
 	GasPrice             *string     `json:"gas_price,omitempty"`
 	MaxFeePerGas         *string     `json:"max_fee_per_gas,omitempty"`
@@ -107,7 +108,7 @@ func viewTx(t *coffer.Transaction, head uint64) txView {
 		v.Confirmations = head - *t.BlockNumber + 1
 	}
 	for _, a := range t.Attempts {
-		v.Attempts = append(v.Attempts, attemptView{Hash: a.Hash, GasPrice: bigStr(a.GasPrice), MaxFeePerGas: bigStr(a.FeeCap), MaxPriorityFeePerGas: bigStr(a.TipCap), CreatedAt: a.CreatedAt})
+		v.Attempts = append(v.Attempts, attemptView{Kind: a.Kind, Hash: a.Hash, GasPrice: bigStr(a.GasPrice), MaxFeePerGas: bigStr(a.FeeCap), MaxPriorityFeePerGas: bigStr(a.TipCap), CreatedAt: a.CreatedAt})
 	}
 	return v
 }

@@ -290,7 +290,10 @@ func (c *Client) Receipts(ctx context.Context, hashes []common.Hash) ([]*types.R
 			return err
 		}
 		for _, e := range batch {
-			if e.Error != nil && !errors.Is(e.Error, ethereum.NotFound) {
+			// geth answers "transaction indexing is in progress" until its
+			// index covers the chain: the receipt is not known (yet).
+			if e.Error != nil && !errors.Is(e.Error, ethereum.NotFound) &&
+				!strings.Contains(e.Error.Error(), "indexing is in progress") {
 				return e.Error
 			}
 		}

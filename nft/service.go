@@ -25,6 +25,19 @@ type Wallets interface {
 // Notifier wakes the transaction manager of a chain.
 type Notifier interface{ Notify(chainID uint64) }
 
+// Preflighter, when the Notifier is one, checks a transaction before it is
+// queued: one that would revert fails the request at once, spending nothing.
+type Preflighter interface {
+	Preflight(ctx context.Context, tx *coffer.Transaction) error
+}
+
+func (s *Service) preflight(ctx context.Context, tx *coffer.Transaction) error {
+	if p, ok := s.txm.(Preflighter); ok {
+		return p.Preflight(ctx, tx)
+	}
+	return nil
+}
+
 // Config tunes the service.
 type Config struct {
 	PublicURL         string // base of token URIs: <PublicURL>/metadata/<sha256>.json
@@ -91,6 +104,9 @@ func (s *Service) CreateCollection(ctx context.Context, p *coffer.Principal, req
 		ID: coffer.NewID("col"), ChainID: req.ChainID, Name: req.Name, Symbol: req.Symbol, BaseURI: req.BaseURI,
 		Status: coffer.CollectionPending, TxID: tx.ID, Minter: platform.Address, CreatedAt: now,
 	}
+	if err := s.preflight(ctx, tx); err != nil {
+		return nil, err
+	}
 	if err := s.store.CreateCollection(ctx, c, tx); err != nil {
 		return nil, err
 	}
@@ -156,6 +172,9 @@ func (s *Service) Mint(ctx context.Context, p *coffer.Principal, collectionID st
 		ID: coffer.NewID("mint"), CollectionID: c.ID, OwnerID: p.UserID, To: to, TokenURI: uri, Metadata: doc,
 		Status: coffer.MintQueued, TxID: tx.ID, IdempotencyKey: req.IdempotencyKey, RequestHash: req.RequestHash,
 		CreatedAt: now, UpdatedAt: now,
+	}
+	if err := s.preflight(ctx, tx); err != nil {
+		return nil, false, err
 	}
 	if err := s.store.CreateMint(ctx, m, tx); err != nil {
 		if coffer.ErrorCode(err) == coffer.ECONFLICT && req.IdempotencyKey != "" {

@@ -34,10 +34,30 @@ type ChainConfig struct {
 	Client        *chain.Client
 	Confirmations uint64        // depth at which mined becomes confirmed (≥1)
 	PollInterval  time.Duration // how often receipts are checked without a wake-up
-	Rebroadcast   time.Duration // how long a pending transaction waits before it is sent again
+	Rebroadcast   time.Duration // how long a pending transaction waits before the same bytes are sent again
 	GasBuffer     float64       // multiplier on estimated gas, e.g. 1.2
 	BatchSize     int           // queued transactions taken per round
+
+	FeeSpeed     string   // chain.SpeedSlow, SpeedNormal (default) or SpeedFast
+	FeeBlocks    int      // blocks of eth_feeHistory, default 20
+	MaxFeePerGas *big.Int // per-chain cap on the fee cap (or gas price); nil: none
+	// ResubmitAfter is how long the newest attempt may stay unmined before
+	// the transaction is re-signed at its nonce with higher fees (default 60s).
+	ResubmitAfter time.Duration
+	// BumpPercent raises both fee fields of a replacement by at least this
+	// much over the previous attempt (default 12.5; at least 10, geth's
+	// replacement minimum).
+	BumpPercent float64
 }
+
+// Defaults of ChainConfig.
+const (
+	DefaultResubmitAfter = time.Minute
+	DefaultBumpPercent   = 12.5
+	MinBumpPercent       = 10 // geth's txpool.PriceBump
+	DefaultGasBuffer     = 1.2
+	DefaultFeeBlocks     = 20
+)
 
 // Manager runs one worker per chain.
 type Manager struct {
@@ -64,12 +84,26 @@ func New(store coffer.Store, signer TxSigner, chains map[uint64]ChainConfig, log
 			cc.Rebroadcast = 30 * time.Second
 		}
 		if cc.GasBuffer < 1 {
-			cc.GasBuffer = 1.2
+			cc.GasBuffer = DefaultGasBuffer
 		}
 		if cc.BatchSize <= 0 {
 			cc.BatchSize = 256
 		}
-		m.chains[id] = &worker{m: m, id: id, cfg: cc, wake: make(chan struct{}, 1), synced: map[common.Address]bool{}, lastSent: map[string]time.Time{}}
+		if cc.FeeBlocks <= 0 {
+			cc.FeeBlocks = DefaultFeeBlocks
+		}
+		if cc.ResubmitAfter <= 0 {
+			cc.ResubmitAfter = DefaultResubmitAfter
+		}
+		if cc.BumpPercent == 0 {
+			cc.BumpPercent = DefaultBumpPercent
+		}
+		cc.BumpPercent = max(cc.BumpPercent, MinBumpPercent)
+		if cc.MaxFeePerGas != nil && cc.MaxFeePerGas.Sign() <= 0 {
+			cc.MaxFeePerGas = nil
+		}
+		m.chains[id] = &worker{m: m, id: id, cfg: cc, wake: make(chan struct{}, 1), synced: map[common.Address]bool{},
+			lastSent: map[string]time.Time{}, nonceLow: map[string]int{}, rejects: map[string]int{}, bumpNow: map[string]bool{}}
 	}
 	return m
 }
@@ -118,14 +152,22 @@ func (m *Manager) emit(ctx context.Context, tx *coffer.Transaction, rcpt *types.
 }
 
 type worker struct {
-	m      *Manager
-	id     uint64
-	cfg    ChainConfig
-	wake   chan struct{}
+	m    *Manager
+	id   uint64
+	cfg  ChainConfig
+	wake chan struct{}
+
+	// mu serialises a round of the worker with Cancel: both re-sign at a
+	// nonce, and only one of them may decide what the next attempt is.
+	mu     sync.Mutex
 	synced map[common.Address]bool // senders whose nonce was checked against the node
 	// lastSent remembers when each pending transaction was last broadcast by
 	// this process, so a restart re-broadcasts everything once.
 	lastSent map[string]time.Time
+	nonceLow map[string]int  // consecutive "nonce too low" answers without a receipt
+	rejects  map[string]int  // consecutive permanent rejections of the current attempt
+	bumpNow  map[string]bool // the node wants more than the current attempt pays
+	heldLog  time.Time       // last warning that fees are above the cap
 }
 
 func (w *worker) run(ctx context.Context) {
@@ -144,6 +186,8 @@ func (w *worker) run(ctx context.Context) {
 
 // round sends what is queued and follows what is pending.
 func (w *worker) round(ctx context.Context) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	for ctx.Err() == nil {
 		n, err := w.sendQueued(ctx)
 		if err != nil {
@@ -164,9 +208,19 @@ func (w *worker) sendQueued(ctx context.Context) (int, error) {
 	if err != nil || len(queued) == 0 {
 		return 0, err
 	}
-	fees, err := w.cfg.Client.SuggestFees(ctx)
+	fees, err := w.suggest(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("fees: %w", err)
+	}
+	fees, ok := capFees(fees, w.cfg.MaxFeePerGas)
+	if !ok {
+		// Refuse to overpay: nothing gets a nonce, so nothing waits at one.
+		if time.Since(w.heldLog) >= time.Minute {
+			w.heldLog = time.Now()
+			w.m.log.Warn("txm: fees above the chain's max_fee_per_gas; queued transactions wait", "chain_id", w.id,
+				"queued", len(queued), "base_fee", fees.BaseFee, "tip", fees.TipCap, "gas_price", fees.GasPrice, "max_fee_per_gas", w.cfg.MaxFeePerGas)
+		}
+		return 0, nil
 	}
 	// Estimate gas concurrently (it is a node round trip each); sign and send in queue order.
 	gas := make([]uint64, len(queued))
@@ -286,7 +340,7 @@ func (w *worker) sign(ctx context.Context, t *coffer.Transaction, nonce, gas uin
 		return nil, err
 	}
 	t.Gas = gas
-	return &coffer.TxAttempt{Hash: signed.Hash(), Raw: raw, GasPrice: fees.GasPrice, FeeCap: fees.FeeCap, TipCap: fees.TipCap, CreatedAt: time.Now()}, nil
+	return &coffer.TxAttempt{Kind: coffer.AttemptSend, Hash: signed.Hash(), Raw: raw, GasPrice: fees.GasPrice, FeeCap: fees.FeeCap, TipCap: fees.TipCap, CreatedAt: time.Now()}, nil
 }
 
 // syncNonce checks once per sender and process that the node has not seen
@@ -314,21 +368,134 @@ func (w *worker) syncNonce(ctx context.Context, from common.Address) error {
 	return nil
 }
 
-// broadcast sends the current attempt. Failures leave the transaction
-// pending: its nonce is taken, so it is re-sent until mined or replaced.
-func (w *worker) broadcast(ctx context.Context, tx *coffer.Transaction) {
+// broadcast sends the current attempt and acts on the node's answer.
+// Failures leave the transaction pending: its nonce is taken, so it is
+// re-sent until mined or replaced.
+func (w *worker) broadcast(ctx context.Context, tx *coffer.Transaction) error {
 	w.lastSent[tx.ID] = time.Now()
 	err := w.cfg.Client.SendRaw(ctx, tx.Raw)
-	switch kind := chain.Classify(err); kind {
-	case nil, chain.ErrAlreadyKnown:
-	case chain.ErrNonceTooLow:
-		// Either ours was mined already (tracking will see the receipt) or the
-		// key was used elsewhere; re-check the node's nonce before the next send.
-		delete(w.synced, tx.From)
-		w.m.log.Info("txm: node says nonce too low; waiting for the receipt", "tx", tx.ID, "nonce", deref(tx.Nonce))
-	default:
-		w.m.log.Warn("txm: broadcast failed; will retry", "tx", tx.ID, "hash", tx.Hash, "kind", kind, "err", err)
+	kind := chain.Classify(err)
+	if kind != chain.ErrNonceTooLow {
+		delete(w.nonceLow, tx.ID)
 	}
+	switch kind {
+	case nil, chain.ErrAlreadyKnown:
+		delete(w.rejects, tx.ID)
+	case chain.ErrNonceTooLow:
+		w.nonceTooLow(ctx, tx)
+	case chain.ErrReplacementUnderpriced, chain.ErrUnderpriced:
+		// The node holds something at this nonce paying more, or wants a
+		// higher tip or fee cap than this attempt has: outbid it next round.
+		w.bumpNow[tx.ID] = true
+		w.m.log.Info("txm: node wants higher fees; bumping", "tx", tx.ID, "hash", tx.Hash, "kind", kind)
+	case chain.ErrTransport, chain.ErrRateLimited, chain.ErrNonceTooHigh:
+		w.m.log.Warn("txm: broadcast failed; will retry", "tx", tx.ID, "hash", tx.Hash, "kind", kind, "err", err)
+	default:
+		// Insufficient funds, gas limit, anything else the node refuses.
+		w.rejects[tx.ID]++
+		w.m.log.Warn("txm: node rejects the transaction", "tx", tx.ID, "hash", tx.Hash, "kind", kind, "err", err, "times", w.rejects[tx.ID])
+		if w.rejects[tx.ID] >= maxRejects {
+			w.cannotSend(ctx, tx, err)
+		}
+	}
+	return err
+}
+
+// maxRejects is how many permanent rejections in a row make a transaction
+// one that cannot go out.
+const maxRejects = 3
+
+// cannotSend handles a transaction the node keeps refusing. A custodial one
+// holds a nonce that must not stay empty, so it is replaced by a no-op
+// (a 0-value self-transfer) and fails once that is mined; a self-custody one
+// simply fails (its nonce is its signer's business).
+func (w *worker) cannotSend(ctx context.Context, tx *coffer.Transaction, cause error) {
+	reason := "rejected by the node: " + cause.Error()
+	if tx.Kind == coffer.KindRaw {
+		w.forget(tx.ID)
+		w.update(ctx, tx, coffer.TxUpdate{Status: coffer.TxFailed, Error: &reason}, nil)
+		return
+	}
+	if lastKind(tx) != coffer.AttemptSend {
+		return // already a no-op or a cancel: keep trying it
+	}
+	msg := fmt.Sprintf("%s; nonce %d filled with a no-op", reason, deref(tx.Nonce))
+	if err := w.m.store.UpdateTransaction(ctx, tx.ID, coffer.TxUpdate{Error: &msg}); err != nil {
+		w.m.log.Error("txm: record error", "tx", tx.ID, "err", err)
+		return
+	}
+	tx.Error = msg
+	if err := w.replace(ctx, tx, coffer.AttemptNoop); err != nil {
+		w.m.log.Warn("txm: no-op replacement failed; will retry", "tx", tx.ID, "err", err)
+	}
+}
+
+// nonceTooLow: the node has a transaction at this nonce mined. Either it is
+// one of our attempts (tracking sees its receipt) or the key was used
+// outside coffer. After a second answer in a row with no receipt for any
+// attempt, and the node's mined nonce past ours, it is the latter: the
+// transaction fails as replaced, and the sender's nonce is re-synced from
+// the node before the next assignment.
+func (w *worker) nonceTooLow(ctx context.Context, tx *coffer.Transaction) {
+	delete(w.synced, tx.From)
+	w.nonceLow[tx.ID]++
+	if w.nonceLow[tx.ID] < 2 || tx.Nonce == nil {
+		w.m.log.Info("txm: node says nonce too low; waiting for the receipt", "tx", tx.ID, "nonce", deref(tx.Nonce))
+		return
+	}
+	rcpts, err := w.cfg.Client.Receipts(ctx, attemptHashes(tx))
+	if err != nil {
+		return
+	}
+	for _, r := range rcpts {
+		if r != nil {
+			return // ours was mined; track records it
+		}
+	}
+	mined, err := w.cfg.Client.Nonce(ctx, tx.From)
+	if err != nil || mined <= *tx.Nonce {
+		return
+	}
+	msg := fmt.Sprintf("replaced: nonce %d of %s was used by a transaction coffer did not send", *tx.Nonce, tx.From.Hex())
+	w.m.log.Warn("txm: nonce used outside coffer; transaction replaced", "tx", tx.ID, "from", tx.From, "nonce", *tx.Nonce)
+	w.forget(tx.ID)
+	w.update(ctx, tx, coffer.TxUpdate{Status: coffer.TxFailed, Error: &msg}, nil)
+}
+
+func (w *worker) forget(id string) {
+	delete(w.lastSent, id)
+	delete(w.nonceLow, id)
+	delete(w.rejects, id)
+	delete(w.bumpNow, id)
+}
+
+func attemptHashes(tx *coffer.Transaction) []common.Hash {
+	var hs []common.Hash
+	for _, a := range tx.Attempts {
+		hs = append(hs, a.Hash)
+	}
+	if len(hs) == 0 && tx.Hash != nil {
+		hs = append(hs, *tx.Hash)
+	}
+	return hs
+}
+
+// lastKind is the kind of the newest attempt.
+func lastKind(tx *coffer.Transaction) string {
+	if n := len(tx.Attempts); n > 0 {
+		return tx.Attempts[n-1].Kind
+	}
+	return coffer.AttemptSend
+}
+
+// attemptKind is the kind of the attempt with hash h.
+func attemptKind(tx *coffer.Transaction, h common.Hash) string {
+	for _, a := range tx.Attempts {
+		if a.Hash == h {
+			return a.Kind
+		}
+	}
+	return coffer.AttemptSend
 }
 
 // track follows pending and mined transactions to confirmation.
@@ -345,11 +512,8 @@ func (w *worker) track(ctx context.Context) error {
 	var hashes []common.Hash
 	var owners []int
 	for i, tx := range open {
-		if len(tx.Attempts) == 0 && tx.Hash != nil {
-			hashes, owners = append(hashes, *tx.Hash), append(owners, i)
-		}
-		for _, a := range tx.Attempts {
-			hashes, owners = append(hashes, a.Hash), append(owners, i)
+		for _, h := range attemptHashes(tx) {
+			hashes, owners = append(hashes, h), append(owners, i)
 		}
 	}
 	rcpts, err := w.cfg.Client.Receipts(ctx, hashes)
@@ -363,19 +527,24 @@ func (w *worker) track(ctx context.Context) error {
 		}
 	}
 	for i, tx := range open {
+		if ctx.Err() != nil {
+			return nil
+		}
 		r := found[i]
 		if r == nil {
 			if tx.Status == coffer.TxMined {
-				// Its block left the canonical chain; it is pending again.
+				// Its block left the canonical chain: pending again, and sent
+				// again now (the new chain may not carry it).
+				w.m.log.Warn("txm: mined transaction left the canonical chain; pending again", "tx", tx.ID, "block", deref(tx.BlockNumber))
 				w.update(ctx, tx, coffer.TxUpdate{Status: coffer.TxPending}, nil)
+				tx.Status = coffer.TxPending
+				w.broadcast(ctx, tx)
 				continue
 			}
-			if time.Since(w.lastSent[tx.ID]) >= w.cfg.Rebroadcast {
-				w.broadcast(ctx, tx)
-			}
+			w.pending(ctx, tx)
 			continue
 		}
-		delete(w.lastSent, tx.ID)
+		w.forget(tx.ID)
 		status := coffer.TxMined
 		depth := uint64(0)
 		if bn := r.BlockNumber.Uint64(); head >= bn {
@@ -385,12 +554,24 @@ func (w *worker) track(ctx context.Context) error {
 			status = coffer.TxConfirmed
 		}
 		var errMsg *string
-		if r.Status != types.ReceiptStatusSuccessful {
+		switch attemptKind(tx, r.TxHash) {
+		case coffer.AttemptCancel:
+			status = coffer.TxCancelled
+		case coffer.AttemptNoop:
 			status = coffer.TxFailed
-			msg := w.revertReason(ctx, tx, r)
+			msg := tx.Error
+			if msg == "" {
+				msg = fmt.Sprintf("could not be sent; nonce %d filled with a no-op", deref(tx.Nonce))
+			}
 			errMsg = &msg
+		default:
+			if r.Status != types.ReceiptStatusSuccessful {
+				status = coffer.TxFailed
+				msg := w.revertReason(ctx, tx, r)
+				errMsg = &msg
+			}
 		}
-		if status == tx.Status {
+		if status == tx.Status && tx.BlockHash != nil && *tx.BlockHash == r.BlockHash {
 			continue
 		}
 		bn, used, hash, bh := r.BlockNumber.Uint64(), r.GasUsed, r.TxHash, r.BlockHash
@@ -402,6 +583,33 @@ func (w *worker) track(ctx context.Context) error {
 		w.update(ctx, tx, u, r)
 	}
 	return nil
+}
+
+// pending handles a transaction none of whose attempts is mined: re-sent
+// once per process start and every Rebroadcast; re-signed with higher fees
+// when its newest attempt is older than ResubmitAfter or the node asked for
+// more.
+func (w *worker) pending(ctx context.Context, tx *coffer.Transaction) {
+	last, seen := w.lastSent[tx.ID]
+	if !seen {
+		w.broadcast(ctx, tx) // first sight in this process: the same bytes again
+		return
+	}
+	if tx.Kind != coffer.KindRaw && len(tx.Attempts) > 0 {
+		newest := tx.Attempts[len(tx.Attempts)-1]
+		if w.bumpNow[tx.ID] || time.Since(newest.CreatedAt) >= w.cfg.ResubmitAfter {
+			err := w.replace(ctx, tx, lastKind(tx))
+			if err == nil {
+				return
+			}
+			if !errors.Is(err, errAtCap) {
+				w.m.log.Warn("txm: replacing a stuck transaction failed", "tx", tx.ID, "err", err)
+			}
+		}
+	}
+	if time.Since(last) >= w.cfg.Rebroadcast {
+		w.broadcast(ctx, tx)
+	}
 }
 
 // revertReason replays a reverted transaction at its block to learn why.
