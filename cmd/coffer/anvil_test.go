@@ -178,9 +178,10 @@ func serveConfig(t *testing.T, dataDir, rpcURL string, chainID uint64) config.Co
 // What anvil does differently from geth's dev chain (both work with coffer):
 //   - it mines every transaction at once in its own block (automine), so a
 //     burst of N transactions is N blocks, not one;
-//   - EIP-1559 from genesis with a 1 gwei base fee that falls towards 0 in
-//     empty blocks; eth_maxPriorityFeePerGas answers 1 gwei and eth_gasPrice
-//     2 gwei (geth's dev chain: tip 1 wei-ish suggestions from its oracle);
+//   - EIP-1559 from genesis with a 1 gwei base fee that drops by about 1/8
+//     per block, as automined blocks hold one transaction each, far under
+//     the gas target; eth_maxPriorityFeePerGas answers 1 gwei and
+//     eth_gasPrice 2 gwei, so coffer's fee cap (2 × base fee + tip) is ~3 gwei;
 //   - eth_estimateGas does not check the sender's balance for the value or
 //     fees (an unfunded sender gets 21000 for a 1 wei transfer, where geth
 //     says "insufficient funds for transfer"); the balance is first checked
