@@ -138,6 +138,14 @@ type Chain struct {
 	Confirmations  uint64        `yaml:"confirmations"`
 	PollInterval   time.Duration `yaml:"poll_interval"`
 	ReceiptTimeout time.Duration `yaml:"receipt_timeout"` // 0 = no limit
+
+	// Transaction manager.
+	FeeSpeed         string        `yaml:"fee_speed"`          // slow|normal|fast: 10th/50th/90th reward percentile
+	FeeHistoryBlocks int           `yaml:"fee_history_blocks"` // blocks of eth_feeHistory
+	MaxFeeGwei       float64       `yaml:"max_fee_gwei"`       // cap on max_fee_per_gas / gas_price; 0 = none
+	GasBuffer        float64       `yaml:"gas_buffer"`         // multiplier on estimated gas
+	ResubmitAfter    time.Duration `yaml:"resubmit_after"`     // unmined this long: re-sign with higher fees
+	FeeBumpPercent   float64       `yaml:"fee_bump_percent"`   // raise of both fee fields per replacement (≥ 10)
 }
 
 // Platform is the treasury/minter wallet used by `coffer serve`: a hex private
@@ -248,4 +256,10 @@ func Default() Config {
 const (
 	DefaultConfirmations = 1
 	DefaultPollInterval  = time.Second
+
+	DefaultFeeSpeed         = "normal"
+	DefaultFeeHistoryBlocks = 20
+	DefaultGasBuffer        = 1.2
+	DefaultResubmitAfter    = time.Minute
+	DefaultFeeBumpPercent   = 12.5
 )

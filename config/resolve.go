@@ -214,6 +214,35 @@ func (c *Config) Resolve() error {
 		}
 		positiveDur(key+".poll_interval", ch.PollInterval)
 		nonNegative(key+".receipt_timeout", ch.ReceiptTimeout)
+		if ch.FeeSpeed == "" {
+			ch.FeeSpeed = DefaultFeeSpeed
+		}
+		oneOf(key+".fee_speed", &ch.FeeSpeed, "slow", "normal", "fast")
+		if ch.FeeHistoryBlocks == 0 {
+			ch.FeeHistoryBlocks = DefaultFeeHistoryBlocks
+		}
+		if ch.FeeHistoryBlocks < 1 || ch.FeeHistoryBlocks > 1024 {
+			bad(key+".fee_history_blocks", "must be 1 to 1024, got %d", ch.FeeHistoryBlocks)
+		}
+		if ch.MaxFeeGwei < 0 {
+			bad(key+".max_fee_gwei", "must not be negative, got %g", ch.MaxFeeGwei)
+		}
+		if ch.GasBuffer == 0 {
+			ch.GasBuffer = DefaultGasBuffer
+		}
+		if ch.GasBuffer < 1 || ch.GasBuffer > 10 {
+			bad(key+".gas_buffer", "must be 1 to 10, got %g", ch.GasBuffer)
+		}
+		if ch.ResubmitAfter == 0 {
+			ch.ResubmitAfter = DefaultResubmitAfter
+		}
+		positiveDur(key+".resubmit_after", ch.ResubmitAfter)
+		if ch.FeeBumpPercent == 0 {
+			ch.FeeBumpPercent = DefaultFeeBumpPercent
+		}
+		if ch.FeeBumpPercent < 10 || ch.FeeBumpPercent > 1000 {
+			bad(key+".fee_bump_percent", "must be 10 (the nodes' replacement minimum) to 1000, got %g", ch.FeeBumpPercent)
+		}
 	}
 
 	// Dev

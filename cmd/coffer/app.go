@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -192,7 +193,9 @@ func (a *app) wire(ctx context.Context) error {
 		if client == nil {
 			return fmt.Errorf("chain %d has no client", c.ID)
 		}
-		chains[c.ID] = txm.ChainConfig{Client: client, Confirmations: c.Confirmations, PollInterval: c.PollInterval}
+		chains[c.ID] = txm.ChainConfig{Client: client, Confirmations: c.Confirmations, PollInterval: c.PollInterval,
+			FeeSpeed: c.FeeSpeed, FeeBlocks: c.FeeHistoryBlocks, MaxFeePerGas: gweiToWei(c.MaxFeeGwei), GasBuffer: c.GasBuffer,
+			ResubmitAfter: c.ResubmitAfter, BumpPercent: c.FeeBumpPercent}
 		ids = append(ids, c.ID)
 	}
 	if len(ids) == 0 {
@@ -294,4 +297,13 @@ func (a *app) ensureAdminKey(ctx context.Context, generate bool) (string, error)
 		return "", nil
 	}
 	return a.auth.CreateAPIKey(ctx, "dev-admin-"+time.Now().UTC().Format("20060102T150405"), []string{coffer.RoleAdmin})
+}
+
+// gweiToWei converts a configured gwei amount (nil for 0: no cap).
+func gweiToWei(g float64) *big.Int {
+	if g <= 0 {
+		return nil
+	}
+	wei, _ := new(big.Float).Mul(big.NewFloat(g), big.NewFloat(1e9)).Int(nil)
+	return wei
 }
