@@ -2,6 +2,58 @@
 // from the store, assigns nonces, prices and signs them, persists the signed
 // bytes before broadcasting, and follows receipts to confirmation. Everything
 // it knows lives in the store, so a restart picks up where it stopped.
+//
+// # States
+//
+//	queued ──AssignNonce──▶ pending ──receipt──▶ mined ──depth──▶ confirmed
+//	  │  (nonce + signed      │  ▲                 │
+//	  │   bytes stored in     │  └──block left ────┘   (reorg: pending again,
+//	  │   one store tx,       │     the chain          re-broadcast at once)
+//	  │   then broadcast)     │
+//	  ├─ estimate reverts ─▶ failed (reason decoded; no nonce taken)
+//	  ├─ cancel ───────────▶ cancelled (no nonce taken)
+//	  └─ fees above max_fee_per_gas: stays queued, logged
+//
+//	pending ─┬─ a 0-value self-transfer attempt (kind "cancel") mined ─▶ cancelled
+//	         ├─ a no-op attempt (kind "noop") mined ─────────────────▶ failed
+//	         ├─ receipt with status 0 ──────────────────────────────▶ failed (revert reason replayed)
+//	         └─ "nonce too low" twice, no attempt mined, node past ─▶ failed (nonce used outside coffer;
+//	                                                                   sender re-synced from the node)
+//
+// A pending transaction owns its nonce until one of its attempts is mined.
+// Every signed version is an attempt (Store.AddAttempt, persisted before it
+// is broadcast) and the receipts of all attempts are asked for each round:
+// exactly one can be mined, and the record's hash, fees and raw bytes become
+// that attempt's.
+//
+// # Rounds
+//
+// Each chain has one worker. A round (on a wake-up from Notify, or every
+// PollInterval) prices the queue once (eth_feeHistory, FeeSpeed; see
+// chain.SuggestFeesFor), estimates gas concurrently (GasBuffer), assigns
+// nonces and broadcasts in queue order, then follows pending and mined
+// transactions:
+//   - first sight in this process (a restart): re-broadcast the same bytes;
+//   - every Rebroadcast: the same bytes again;
+//   - newest attempt older than ResubmitAfter, or the node said
+//     "replacement transaction underpriced"/"underpriced": re-sign at the
+//     same nonce with both fee fields raised by BumpPercent (≥ 10%, the nodes'
+//     minimum) or to the market, whichever is higher, never above
+//     MaxFeePerGas (at the cap it waits and logs);
+//   - "already known": fine; transport errors and rate limits: retried by
+//     chain.Client with backoff and failover, then next round;
+//   - rejected for good three times (insufficient funds, gas limit…): the
+//     nonce is filled with a no-op, since a nonce is never skipped.
+//
+// Cancel replaces a pending transaction with a 0-value self-transfer at its
+// nonce (bumped fees) under the worker's lock, so a round and a cancel never
+// both decide the next attempt. SubmitRaw takes self-custody transactions:
+// stored pending with their own nonce and hash, broadcast, followed; never
+// re-signed (coffer has no key for them), only re-sent.
+//
+// Within one process the worker serialises replacements; two processes
+// driving the same chain on one database would both bump a stuck
+// transaction (harmless — the node keeps the higher — but noisy).
 package txm
 
 import (
