@@ -38,6 +38,8 @@ type Service struct {
 	// creating serialises first-wallet creation per user (striped by a hash
 	// of the user id, so memory stays bounded however many users there are).
 	creating [64]sync.Mutex
+
+	audits auditBatcher // group commit of audit records; auditbatch.go
 }
 
 // New returns a custody service over the given backends.
@@ -164,7 +166,7 @@ func (s *Service) audit(ctx context.Context, principal string, w *coffer.Wallet,
 		Time: time.Now().UTC(), Principal: principal, Wallet: w.Address, KeyID: w.KeyID, Kind: kind,
 		Digest: digest, ChainID: chainID, To: to, Value: value, RequestID: coffer.RequestIDFrom(ctx), Outcome: outcome,
 	}
-	if aerr := s.store.AppendAudit(ctx, rec); aerr != nil {
+	if aerr := s.audits.append(ctx, s.store, rec); aerr != nil {
 		// No audit record, no signature.
 		s.log.Error("audit append failed; refusing to sign", "wallet", w.Address, "err", aerr)
 		return coffer.WrapError(coffer.EUNAVAILABLE, aerr, "audit log unavailable")
