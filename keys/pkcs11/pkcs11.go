@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"strings"
 	"sync"
 	"time"
 
@@ -140,8 +139,10 @@ func New(ks coffer.KeyStore, cfg Config) (*Backend, error) {
 	for i := 0; i < n; i++ {
 		s := &session{}
 		if err := b.openSession(s); err != nil {
-			b.pool <- s
-			b.Close()
+			for j := 0; j < i; j++ {
+				mod.ctx.CloseSession((<-b.pool).h)
+			}
+			mod.release()
 			return nil, err
 		}
 		b.pool <- s
@@ -435,14 +436,24 @@ func (b *Backend) SignDigest(ctx context.Context, keyID string, digest [32]byte)
 	if err != nil {
 		return nil, err
 	}
-	s, err := b.acquire(ctx)
-	if err != nil {
-		return nil, err
-	}
-	raw, err := b.sign(s, keyID, digest)
-	b.release(s, err)
-	if err != nil {
-		return nil, err
+	var raw []byte
+	// A session the token has dropped (closed, logged out, device reset)
+	// is marked broken, reopened by the next acquire and the signature
+	// tried again, up to once per pooled session (a reset drops them
+	// all): signing changes nothing on the token, so retries are harmless.
+	for attempt := 0; ; attempt++ {
+		s, err := b.acquire(ctx)
+		if err != nil {
+			return nil, err
+		}
+		raw, err = b.sign(s, keyID, digest)
+		b.release(s, err)
+		if err == nil {
+			break
+		}
+		if attempt >= b.size || !sessionBroken(err) {
+			return nil, err
+		}
 	}
 	if len(raw) != 64 {
 		return nil, coffer.Errorf(coffer.EUNAVAILABLE, "pkcs11: token %q returned a %d-byte ECDSA signature, want 64 (r || s)", b.label, len(raw))
@@ -554,27 +565,14 @@ func newKeyID() (string, error) {
 	return KeyIDPrefix + hex.EncodeToString(b[:]), nil
 }
 
-// hsmError wraps a PKCS#11 failure as EUNAVAILABLE; the message names the
-// operation and the CKR_ code, and never the PIN.
+// hsmError wraps a PKCS#11 failure as EUNAVAILABLE. The message names the
+// operation (and is what API clients see); the cause, kept for errors.As and
+// logs, carries the CKR_ code. Neither ever contains the PIN.
 func hsmError(err error, format string, args ...any) error {
 	if err == nil {
 		err = errors.New("no result")
 	}
-	msg := "pkcs11: " + fmt.Sprintf(format, args...)
-	var e p11.Error
-	if errors.As(err, &e) {
-		msg += ": " + ckrName(e)
-	}
-	return coffer.WrapError(coffer.EUNAVAILABLE, err, "%s", msg)
-}
-
-// ckrName turns "pkcs11: 0x%X: CKR_NAME" into "CKR_NAME (0x%X)".
-func ckrName(e p11.Error) string {
-	s := e.Error()
-	if i := strings.LastIndexByte(s, ' '); i >= 0 && i+1 < len(s) && strings.HasPrefix(s[i+1:], "CKR_") {
-		return fmt.Sprintf("%s (0x%X)", s[i+1:], uint(e))
-	}
-	return fmt.Sprintf("CKR 0x%X", uint(e))
+	return coffer.WrapError(coffer.EUNAVAILABLE, err, "pkcs11: "+format, args...)
 }
 
 func isCode(err error, code uint) bool {
