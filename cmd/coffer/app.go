@@ -25,6 +25,7 @@ import (
 	"github.com/cofferhq/coffer/config"
 	"github.com/cofferhq/coffer/custody"
 	"github.com/cofferhq/coffer/indexer"
+	"github.com/cofferhq/coffer/keys/awskms"
 	"github.com/cofferhq/coffer/keys/local"
 	"github.com/cofferhq/coffer/nft"
 	"github.com/cofferhq/coffer/nft/artifacts"
@@ -77,7 +78,12 @@ func openBase(ctx context.Context, cfg config.Config, log *slog.Logger, createMa
 		return nil, err
 	}
 	a.local = local.New(a.store, master)
-	a.custody, err = custody.New(a.store, []coffer.KeyBackend{a.local}, cfg.Keys.Backend, log)
+	backends, err := a.extraBackends(ctx)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.custody, err = custody.New(a.store, append([]coffer.KeyBackend{a.local}, backends...), cfg.Keys.Backend, log)
 	if err != nil {
 		a.close()
 		return nil, err
@@ -91,6 +97,21 @@ func openBase(ctx context.Context, cfg config.Config, log *slog.Logger, createMa
 	a.custody.SetAllowExport(cfg.Keys.AllowExport)
 	a.custodian = a.custody
 	return a, nil
+}
+
+// extraBackends opens the configured key backends besides local: AWS KMS
+// when keys.awskms is configured or chosen as the default.
+func (a *app) extraBackends(ctx context.Context) ([]coffer.KeyBackend, error) {
+	var out []coffer.KeyBackend
+	k := a.cfg.Keys
+	if k.Backend == coffer.BackendAWSKMS || k.AWSKMS.Region != "" || k.AWSKMS.Endpoint != "" {
+		b, err := awskms.New(ctx, awskms.Config{Region: k.AWSKMS.Region, Endpoint: k.AWSKMS.Endpoint, AliasPrefix: k.AWSKMS.AliasPrefix}, a.store)
+		if err != nil {
+			return nil, fmt.Errorf("keys.awskms: %w", err)
+		}
+		out = append(out, b)
+	}
+	return out, nil
 }
 
 // openServeBase is openBase for `coffer serve`: with signer.remote set it
