@@ -14,3 +14,11 @@ func TestAuditBatch(t *testing.T) {
 	defer b.Close()
 	storetest.AuditBatchRace(t, 50, a, b)
 }
+
+func BenchmarkAppendAudit(b *testing.B) {
+	storetest.BenchAppendAudit(b, open(b, freshSchema(b)))
+}
+
+func BenchmarkAppendAuditBatch64(b *testing.B) {
+	storetest.BenchAppendAuditBatch(b, open(b, freshSchema(b)), 64)
+}

@@ -15,3 +15,11 @@ func TestAuditBatch(t *testing.T) {
 	defer b.Close()
 	storetest.AuditBatchRace(t, 40, a, b)
 }
+
+func BenchmarkAppendAudit(b *testing.B) {
+	storetest.BenchAppendAudit(b, open(b, filepath.Join(b.TempDir(), "coffer.db")))
+}
+
+func BenchmarkAppendAuditBatch64(b *testing.B) {
+	storetest.BenchAppendAuditBatch(b, open(b, filepath.Join(b.TempDir(), "coffer.db")), 64)
+}

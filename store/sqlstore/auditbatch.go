@@ -5,13 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/cofferhq/coffer"
 )
 
-// maxAuditBatch bounds one multi-row INSERT (14 parameters a row stays far
-// below SQLite's and PostgreSQL's limits).
+// maxAuditBatch bounds one batch (and so one write transaction).
 const maxAuditBatch = 512
 
 // AppendAuditBatch appends rs to the hash chain in order, in one transaction:
@@ -40,31 +38,25 @@ func (s *DB) AppendAuditBatch(ctx context.Context, rs []*coffer.AuditRecord) err
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return s.wrap(err, "read audit log")
 		}
-		var q strings.Builder
-		q.WriteString(`INSERT INTO audit_log (` + auditCols + `) VALUES `)
-		args := make([]any, 0, 14*len(rs))
+		// One statement prepared per batch: numbered parameters make a
+		// multi-row INSERT quadratic to parse and bind in SQLite.
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO audit_log (`+auditCols+`) VALUES
+			($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`)
+		if err != nil {
+			return s.wrap(err, "prepare audit append")
+		}
+		defer ins.Close()
 		for i, r := range rs {
 			// The hash covers the time as stored, so normalise it first.
 			stamp(&r.Time)
 			r.Seq, r.PrevHash = last+1+int64(i), prev
 			r.Hash = coffer.AuditHash(prev, r)
 			prev = r.Hash
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteByte('(')
-			for j := range 14 {
-				if j > 0 {
-					q.WriteString(", ")
-				}
-				fmt.Fprintf(&q, "$%d", len(args)+j+1)
-			}
-			q.WriteByte(')')
-			args = append(args, r.Seq, s.tm(r.Time), r.Principal, addr(r.Wallet), r.KeyID, r.Kind, hash(r.Digest), u64(r.ChainID),
+			_, err := ins.ExecContext(ctx, r.Seq, s.tm(r.Time), r.Principal, addr(r.Wallet), r.KeyID, r.Kind, hash(r.Digest), u64(r.ChainID),
 				addrPtr(r.To), bigArg(r.Value), r.RequestID, r.Outcome, blob(r.PrevHash), r.Hash)
-		}
-		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-			return s.wrap(err, "append audit records")
+			if err != nil {
+				return s.wrap(err, "append audit record")
+			}
 		}
 		end := rs[len(rs)-1]
 		_, err = tx.ExecContext(ctx, `INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2)

@@ -80,3 +80,40 @@ func AuditBatchRace(t testing.TB, n int, stores ...coffer.Store) {
 		t.Fatalf("empty batch: %v", err)
 	}
 }
+
+// BenchAppendAudit appends one record per operation, one transaction each.
+func BenchAppendAudit(b *testing.B, s coffer.Store) {
+	i := 0
+	for b.Loop() {
+		i++
+		if err := s.AppendAudit(ctx, &coffer.AuditRecord{Principal: "apikey:bench", Wallet: address(1), KeyID: "k", Kind: "hash",
+			Digest: hashOf(i), RequestID: "req", Outcome: "allowed"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchAppendAuditBatch appends records in batches of size; an operation is
+// one record, so ns/op compares with BenchAppendAudit's.
+func BenchAppendAuditBatch(b *testing.B, s coffer.Store, size int) {
+	ab := s.(AuditBatcher)
+	batch := make([]*coffer.AuditRecord, 0, size)
+	flush := func() {
+		if err := ab.AppendAuditBatch(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+		batch = batch[:0]
+	}
+	i := 0
+	for b.Loop() {
+		i++
+		batch = append(batch, &coffer.AuditRecord{Principal: "apikey:bench", Wallet: address(1), KeyID: "k", Kind: "hash",
+			Digest: hashOf(i), RequestID: "req", Outcome: "allowed"})
+		if len(batch) == size {
+			flush()
+		}
+	}
+	if len(batch) > 0 {
+		flush()
+	}
+}
