@@ -1,6 +1,9 @@
 package pkcs11
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"path/filepath"
 	"sync"
@@ -23,6 +26,63 @@ type module struct {
 	path string
 	ctx  *p11.Ctx
 	refs int
+	// pins holds, per slot, a digest of the PIN the Backends on it logged
+	// in with. Login state is per process and token: once one Backend is
+	// logged in, C_Login answers CKR_USER_ALREADY_LOGGED_IN without
+	// looking at the PIN, so a second Backend with a wrong PIN would
+	// otherwise be let in. Guarded by modulesMu.
+	pins map[uint]*pinRef
+}
+
+type pinRef struct {
+	digest [32]byte
+	refs   int
+}
+
+// pinSalt keys the PIN digests so that they are useless outside this process.
+var pinSalt = func() []byte {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic("pkcs11: crypto/rand failed: " + err.Error())
+	}
+	return b
+}()
+
+func pinDigest(pin string) (d [32]byte) {
+	m := hmac.New(sha256.New, pinSalt)
+	m.Write([]byte(pin))
+	copy(d[:], m.Sum(nil))
+	return d
+}
+
+// claimSlot records that a Backend uses slot with pin, refusing a PIN other
+// than the one the process is already logged in with.
+func (m *module) claimSlot(slot uint, pin, label string) error {
+	modulesMu.Lock()
+	defer modulesMu.Unlock()
+	d := pinDigest(pin)
+	if r := m.pins[slot]; r != nil {
+		if !hmac.Equal(r.digest[:], d[:]) {
+			return coffer.Errorf(coffer.EUNAVAILABLE, "pkcs11: token %q is already in use in this process with a different PIN", label)
+		}
+		r.refs++
+		return nil
+	}
+	if m.pins == nil {
+		m.pins = make(map[uint]*pinRef)
+	}
+	m.pins[slot] = &pinRef{digest: d, refs: 1}
+	return nil
+}
+
+func (m *module) releaseSlot(slot uint) {
+	modulesMu.Lock()
+	defer modulesMu.Unlock()
+	if r := m.pins[slot]; r != nil {
+		if r.refs--; r.refs == 0 {
+			delete(m.pins, slot)
+		}
+	}
 }
 
 func openModule(path string) (*module, error) {

@@ -134,6 +134,10 @@ func New(ks coffer.KeyStore, cfg Config) (*Backend, error) {
 		mod.release()
 		return nil, err
 	}
+	if err := mod.claimSlot(b.slot, cfg.PIN, cfg.TokenLabel); err != nil {
+		mod.release()
+		return nil, err
+	}
 	// Open every session now so that a wrong PIN or a full token fails
 	// New rather than the first signature.
 	for i := 0; i < n; i++ {
@@ -142,6 +146,7 @@ func New(ks coffer.KeyStore, cfg Config) (*Backend, error) {
 			for j := 0; j < i; j++ {
 				mod.ctx.CloseSession((<-b.pool).h)
 			}
+			mod.releaseSlot(b.slot)
 			mod.release()
 			return nil, err
 		}
@@ -260,6 +265,7 @@ func (b *Backend) Close() error {
 	// Closing the application's last session on the token also logs it
 	// out; C_Logout or C_CloseAllSessions here would pull the rug from
 	// under other Backends on the same token.
+	b.mod.releaseSlot(b.slot)
 	return b.mod.release()
 }
 

@@ -363,6 +363,19 @@ func TestErrors(t *testing.T) {
 	}
 
 	b := newTestBackend(t, ks, nil)
+	// With the token logged in, C_Login no longer checks PINs; New must.
+	wrong := cfg
+	wrong.PIN = "secret-pin-4"
+	if b2, err := New(ks, wrong); coffer.ErrorCode(err) != coffer.EUNAVAILABLE {
+		if err == nil {
+			b2.Close()
+		}
+		t.Errorf("second backend with a wrong PIN: err = %v, want %s", err, coffer.EUNAVAILABLE)
+	}
+	b3 := newTestBackend(t, ks, nil) // the right PIN is fine
+	if _, err := b3.CreateKey(ctx); err != nil {
+		t.Error(err)
+	}
 	// A record of another backend is not ours.
 	ks.Set(&coffer.KeyRecord{ID: "lk_x", Backend: coffer.BackendLocal, CreatedAt: time.Now()})
 	if _, err := b.SignDigest(ctx, "lk_x", [32]byte{1}); coffer.ErrorCode(err) != coffer.ENOTFOUND {
