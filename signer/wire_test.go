@@ -7,9 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/accounts"
@@ -343,4 +346,67 @@ func TestClientUnavailable(t *testing.T) {
 			t.Errorf("NewClient(%q) accepted", bad)
 		}
 	}
+}
+
+// countingListener counts accepted connections.
+type countingListener struct {
+	net.Listener
+	n atomic.Int64
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.n.Add(1)
+	}
+	return c, err
+}
+
+// TestKeepAlive: sequential calls share one connection, concurrent ones a few.
+func TestKeepAlive(t *testing.T) {
+	sock := filepath.Join(shortTempDirT(t), "k.sock")
+	ln, err := Listen("unix://"+sock, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := &countingListener{Listener: ln}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go Serve(ctx, cl, NewServer(echo{}, ServerOptions{}))
+	c, err := NewClient(ClientConfig{Remote: "unix://" + sock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for range 50 {
+		if _, err := c.SignHash(ctx, admin, common.Address{1}, [32]byte{}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := cl.n.Load(); n != 1 {
+		t.Fatalf("50 sequential calls opened %d connections, want 1", n)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 20 {
+				if _, err := c.SignHash(ctx, admin, common.Address{1}, [32]byte{}, false); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := cl.n.Load(); n > 9 {
+		t.Fatalf("8 concurrent callers opened %d connections, want at most 9", n)
+	}
+}
+
+func shortTempDirT(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "sgk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }
