@@ -1,11 +1,5 @@
-// Package pkcs11 is the key backend that keeps secp256k1 keys inside a
-// hardware security module (or any PKCS#11 token, such as SoftHSM2). Keys are
-// generated on the token as sensitive, non-extractable objects; coffer's store
-// only keeps each key's public key, address and PKCS#11 CKA_ID.
-//
-// PKCS#11 sessions must not be used by two goroutines at once, so a Backend
-// keeps a small pool of logged-in sessions and hands them out one operation
-// at a time.
+//go:build cgo
+
 package pkcs11
 
 import (
@@ -25,13 +19,6 @@ import (
 )
 
 const (
-	// DefaultSessions is the size of the session pool when Config.Sessions
-	// is not set. It bounds how many signatures are in flight on the token.
-	DefaultSessions = 4
-
-	// KeyIDPrefix starts the ID of every key this backend creates.
-	KeyIDPrefix = "hk_"
-
 	// maxCachedHandles bounds each session's key-handle cache and
 	// maxCachedPubs the public-key cache; when full they start over.
 	maxCachedHandles = 20_000
@@ -41,31 +28,6 @@ const (
 // secp256k1OID is the DER encoding of the secp256k1 curve's OID
 // (1.3.132.0.10), the value of CKA_EC_PARAMS for its keys.
 var secp256k1OID = []byte{0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a}
-
-// Config says which token to use and how to log in to it.
-type Config struct {
-	// Module is the path of the vendor's PKCS#11 library, e.g.
-	// /usr/lib/softhsm/libsofthsm2.so.
-	Module string
-	// TokenLabel picks the slot: exactly one present token must carry it.
-	TokenLabel string
-	// PIN is the CKU_USER PIN. It is never logged or put in errors.
-	PIN string
-	// Sessions is the size of the session pool; <= 0 means DefaultSessions.
-	Sessions int
-}
-
-// String describes c without its PIN, so that logging a Config is safe.
-func (c Config) String() string {
-	pin := "unset"
-	if c.PIN != "" {
-		pin = "redacted"
-	}
-	return fmt.Sprintf("pkcs11.Config{Module: %q, TokenLabel: %q, PIN: %s, Sessions: %d}", c.Module, c.TokenLabel, pin, c.Sessions)
-}
-
-// GoString is String, so %#v does not print the PIN either.
-func (c Config) GoString() string { return c.String() }
 
 // Backend is the PKCS#11 key backend. It is safe for concurrent use.
 type Backend struct {

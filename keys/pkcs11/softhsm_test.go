@@ -1,3 +1,5 @@
+//go:build cgo
+
 package pkcs11
 
 import (
@@ -59,7 +61,12 @@ func TestMain(m *testing.M) {
 // returns the directory to remove afterwards.
 func setupSoftHSM() (string, error) {
 	hsmModule = os.Getenv(envModule)
-	if hsmModule == "" {
+	if hsmModule != "" {
+		if _, err := os.Stat(hsmModule); err != nil {
+			hsmMissing, hsmModule = true, ""
+			return "", fmt.Errorf("%s: %v", envModule, err)
+		}
+	} else {
 		for _, p := range softhsmModules {
 			if _, err := os.Stat(p); err == nil {
 				hsmModule = p
