@@ -88,6 +88,13 @@ type Keys struct {
 	// MasterKeyEnv names an env var holding the hex master key; when that
 	// variable is non-empty it is used instead of MasterKeyFile.
 	MasterKeyEnv string `yaml:"master_key_env"`
+	// MasterKMSKey, when set, wraps local data keys with this AWS KMS
+	// symmetric key (id, ARN or alias) instead of a master key file.
+	MasterKMSKey string `yaml:"master_kms_key"`
+	// MasterPassphraseEnv names an env var holding a passphrase; when set
+	// and non-empty the master key is derived from it with scrypt (the salt
+	// lives beside the master key file, as <master_key_file>.salt).
+	MasterPassphraseEnv string `yaml:"master_passphrase_env"`
 	// AllowExport enables POST /v1/wallets/{address}/export (admin only,
 	// local keys only, audited): the one way a private key leaves coffer.
 	AllowExport bool   `yaml:"allow_export"`

@@ -225,6 +225,8 @@ var settings = []setting{
 	{key: "keys.backend", env: "COFFER_KEYS_BACKEND", flag: "keys-backend", usage: "key backend for new wallets: local|awskms|pkcs11"},
 	{key: "keys.master_key_file", env: "COFFER_MASTER_KEY_FILE", flag: "master-key-file", usage: "master key file of the local backend (default <data-dir>/master.key)"},
 	{key: "keys.master_key_env", env: "COFFER_MASTER_KEY_ENV"},
+	{key: "keys.master_kms_key", env: "COFFER_MASTER_KMS_KEY"},
+	{key: "keys.master_passphrase_env", env: "COFFER_MASTER_PASSPHRASE_ENV"},
 	{key: "keys.allow_export", env: "COFFER_KEYS_ALLOW_EXPORT"},
 	{key: "keys.awskms.region", env: "COFFER_AWSKMS_REGION"},
 	{key: "keys.awskms.endpoint", env: "COFFER_AWSKMS_ENDPOINT"},

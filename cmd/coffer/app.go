@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -72,8 +74,12 @@ func openBase(ctx context.Context, cfg config.Config, log *slog.Logger, createMa
 	if err != nil {
 		return nil, err
 	}
-	master, err := loadMaster(cfg, createMaster, log)
+	master, err := loadMaster(ctx, cfg, createMaster, log)
 	if err != nil {
+		a.close()
+		return nil, err
+	}
+	if err := checkMaster(ctx, a.store, master); err != nil {
 		a.close()
 		return nil, err
 	}
@@ -176,10 +182,32 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger) (*app,
 	return a, nil
 }
 
-// loadMaster reads the local backend's master key from the environment
-// variable named in the configuration, else from the key file (created on
-// first use by `dev`).
-func loadMaster(cfg config.Config, create bool, log *slog.Logger) (local.MasterKey, error) {
+// loadMaster returns the local backend's master key, from the first of: an
+// AWS KMS symmetric key, a passphrase (scrypt), the environment variable
+// named in the configuration, the key file (created on first use by `dev`).
+func loadMaster(ctx context.Context, cfg config.Config, create bool, log *slog.Logger) (local.MasterKey, error) {
+	if id := cfg.Keys.MasterKMSKey; id != "" {
+		client, err := awskms.NewClient(ctx, cfg.Keys.AWSKMS.Region, cfg.Keys.AWSKMS.Endpoint)
+		if err != nil {
+			return nil, err
+		}
+		m, err := local.ResolveKMSMaster(ctx, client, id)
+		if err != nil {
+			return nil, fmt.Errorf("keys.master_kms_key: %w", err)
+		}
+		return m, nil
+	}
+	if name := cfg.Keys.MasterPassphraseEnv; name != "" && os.Getenv(name) != "" {
+		salt, err := loadOrCreateSalt(cfg.Keys.MasterKeyFile+".salt", create)
+		if err != nil {
+			return nil, err
+		}
+		m, err := local.NewPassphraseMaster(os.Getenv(name), salt)
+		if err != nil {
+			return nil, fmt.Errorf("master passphrase in $%s: %w", name, err)
+		}
+		return m, nil
+	}
 	if name := cfg.Keys.MasterKeyEnv; name != "" {
 		if v := os.Getenv(name); v != "" {
 			m, err := local.MasterFromHex(strings.TrimSpace(v))
@@ -327,4 +355,47 @@ func gweiToWei(g float64) *big.Int {
 	}
 	wei, _ := new(big.Float).Mul(big.NewFloat(g), big.NewFloat(1e9)).Int(nil)
 	return wei
+}
+
+// loadOrCreateSalt reads the passphrase salt (hex), creating a random one
+// when allowed. The salt is not secret, but losing it loses the keys.
+func loadOrCreateSalt(path string, create bool) ([]byte, error) {
+	if b, err := os.ReadFile(path); err == nil {
+		salt, err := hex.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(salt) < local.MinSaltLen {
+			return nil, fmt.Errorf("passphrase salt %s is not %d+ bytes of hex", path, local.MinSaltLen)
+		}
+		return salt, nil
+	} else if !os.IsNotExist(err) || !create {
+		return nil, fmt.Errorf("passphrase salt %s: %w (it is created by `coffer dev`; keep it with your backups)", path, err)
+	}
+	salt := make([]byte, 32)
+	if _, err := rand.Read(salt); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, []byte(hex.EncodeToString(salt)), 0o600); err != nil {
+		return nil, fmt.Errorf("write passphrase salt: %w", err)
+	}
+	return salt, nil
+}
+
+// checkMaster refuses to start with a master key that wrapped none of the
+// existing local keys (a wrong key, passphrase or KMS key), rather than
+// starting and failing at the first signature.
+func checkMaster(ctx context.Context, ks coffer.KeyStore, master local.MasterKey) error {
+	recs, err := ks.Keys(ctx, coffer.BackendLocal)
+	if err != nil || len(recs) == 0 {
+		return err
+	}
+	for _, r := range recs {
+		if r.MasterID == master.ID() {
+			dk, err := master.Unwrap(ctx, r.WrappedKey)
+			clear(dk)
+			if err != nil {
+				return fmt.Errorf("master key %s cannot unwrap key %s: %w", master.ID(), r.ID, err)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("the configured master key (%s) wrapped none of the %d local keys (they use %s): wrong master key, passphrase or KMS key?", master.ID(), len(recs), recs[0].MasterID)
 }

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
 
+	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/ethereum/go-ethereum/accounts"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -59,5 +61,67 @@ func TestWalletOnAWSKMS(t *testing.T) {
 	}
 	if kms.Calls("Sign") == 0 {
 		t.Fatal("KMS was never asked to sign")
+	}
+}
+
+// TestMasterKeySources starts the stack with the local backend's master key
+// from a passphrase and from an AWS KMS symmetric key; each survives a restart
+// (the platform wallet, created on the first start, still signs).
+func TestMasterKeySources(t *testing.T) {
+	t.Run("passphrase", func(t *testing.T) {
+		t.Setenv("TEST_COFFER_PASSPHRASE", "correct horse battery staple")
+		dir := t.TempDir()
+		cfg := devConfig(t, dir)
+		cfg.Keys.MasterPassphraseEnv = "TEST_COFFER_PASSPHRASE"
+		d := startTestDev(t, cfg)
+		platform := d.Platform.Address
+		d.Close()
+		if _, err := os.Stat(cfg.Keys.MasterKeyFile); err == nil {
+			t.Fatal("a master key file was written although a passphrase was configured")
+		}
+		cfg = devConfig(t, dir)
+		cfg.Keys.MasterPassphraseEnv = "TEST_COFFER_PASSPHRASE"
+		d = startTestDev(t, cfg)
+		defer d.Close()
+		if d.Platform.Address != platform {
+			t.Fatal("platform wallet changed across restart")
+		}
+		signWithPlatform(t, d)
+
+		// A wrong passphrase cannot open the keys.
+		d.Close()
+		t.Setenv("TEST_COFFER_PASSPHRASE", "wrong")
+		if _, err := startDev(context.Background(), cfg, testLogger(t)); err == nil {
+			t.Fatal("started with a wrong passphrase")
+		}
+	})
+	t.Run("kms", func(t *testing.T) {
+		kms := kmstest.NewServer()
+		defer kms.Close()
+		t.Setenv("AWS_ACCESS_KEY_ID", "AKIDKMSTEST")
+		t.Setenv("AWS_SECRET_ACCESS_KEY", "kmstest-secret")
+		out, err := kms.Client().CreateKey(context.Background(), &awskms.CreateKeyInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := devConfig(t, t.TempDir())
+		cfg.Keys.MasterKMSKey = *out.KeyMetadata.Arn
+		cfg.Keys.AWSKMS.Endpoint, cfg.Keys.AWSKMS.Region = kms.URL, kmstest.Region
+		d := startTestDev(t, cfg)
+		defer d.Close()
+		signWithPlatform(t, d)
+		if kms.Calls("Encrypt") == 0 {
+			t.Fatal("the data key was not wrapped by KMS")
+		}
+	})
+}
+
+func signWithPlatform(t *testing.T, d *devInstance) {
+	t.Helper()
+	var digest [32]byte
+	digest[0] = 1
+	sig, err := d.local.SignDigest(context.Background(), d.Platform.KeyID, digest)
+	if err != nil || len(sig) != 65 {
+		t.Fatalf("platform key does not sign: %v", err)
 	}
 }

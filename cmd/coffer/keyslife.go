@@ -129,7 +129,7 @@ func runKeysLifecycle(ctx context.Context, sub string, args []string) error {
 	default:
 		return errors.New("give exactly one of --new-master-file or --new-master-env")
 	}
-	old, err := loadMaster(cfg, false, a.log)
+	old, err := loadMaster(ctx, cfg, false, a.log)
 	if err != nil {
 		return err
 	}

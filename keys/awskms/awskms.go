@@ -125,19 +125,10 @@ func New(ctx context.Context, cfg Config, ks coffer.KeyStore) (*Backend, error) 
 	}
 	client := cfg.Client
 	if client == nil {
-		var opts []func(*config.LoadOptions) error
-		if cfg.Region != "" {
-			opts = append(opts, config.WithRegion(cfg.Region))
+		var err error
+		if client, err = NewClient(ctx, cfg.Region, cfg.Endpoint); err != nil {
+			return nil, err
 		}
-		awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
-		if err != nil {
-			return nil, fmt.Errorf("awskms: load AWS configuration: %w", err)
-		}
-		client = kms.NewFromConfig(awsCfg, func(o *kms.Options) {
-			if cfg.Endpoint != "" {
-				o.BaseEndpoint = aws.String(cfg.Endpoint)
-			}
-		})
 	}
 	b := &Backend{
 		client:      client,
@@ -524,4 +515,22 @@ func newKeyID() (string, error) {
 		return "", err
 	}
 	return "ak_" + hex.EncodeToString(b[:]), nil
+}
+
+// NewClient returns a KMS client for region ("" = the SDK's default chain)
+// and an optional endpoint override, with the default credential chain.
+func NewClient(ctx context.Context, region, endpoint string) (*kms.Client, error) {
+	var opts []func(*config.LoadOptions) error
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("awskms: load AWS configuration: %w", err)
+	}
+	return kms.NewFromConfig(awsCfg, func(o *kms.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	}), nil
 }
