@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 	"sync"
 	"time"
 
@@ -128,7 +129,8 @@ func findSlot(ctx *p11.Ctx, label string) (uint, error) {
 		if err != nil {
 			continue // a token that went away between the calls
 		}
-		if ti.Label == label {
+		// Labels are blank-padded to 32 bytes; some tokens pad with NULs.
+		if strings.TrimRight(ti.Label, " \x00") == label {
 			found = append(found, s)
 		}
 	}
