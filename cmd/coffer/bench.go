@@ -105,7 +105,27 @@ func benchMachine() []string {
 		fmt.Sprintf("coffer     %s%s", version, rev),
 		fmt.Sprintf("host       %s", host),
 		fmt.Sprintf("load avg   %s (at start; 1/5/15 min)", benchLoadAvg()),
+		fmt.Sprintf("pressure   %s (at start; share of time tasks waited for CPU / IO over 10 s)", benchPressure()),
 	}
+}
+
+// benchPressure is Linux's pressure stall information for CPU and IO (avg10
+// of "some"): tasks waiting for a CPU or for IO — other load on the machine.
+func benchPressure() string {
+	var parts []string
+	for _, res := range []string{"cpu", "io"} {
+		b, err := os.ReadFile("/proc/pressure/" + res)
+		if err != nil {
+			return "unknown"
+		}
+		line, _, _ := strings.Cut(string(b), "\n")
+		for _, f := range strings.Fields(line) {
+			if v, ok := strings.CutPrefix(f, "avg10="); ok {
+				parts = append(parts, res+" "+v+"%")
+			}
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 func benchLoadAvg() string {
@@ -360,7 +380,10 @@ without --wallet it signs in a throwaway SIWE user and creates a wallet for it.`
 	}
 
 	if o.warmup > 0 {
-		benchSignLoad(ctx, hc, o, wallet, o.warmup, 0, nil)
+		// Labelled too: the transport's connection goroutines start here.
+		pprof.Do(ctx, pprof.Labels("bench", "client"), func(ctx context.Context) {
+			benchSignLoad(ctx, hc, o, wallet, o.warmup, 0, nil)
+		})
 	}
 	var prof *os.File
 	if o.cpuprofile != "" {
@@ -373,7 +396,11 @@ without --wallet it signs in a throwaway SIWE user and creates a wallet for it.`
 		}
 	}
 	cpu0 := benchCPU()
-	benchSignLoad(ctx, hc, o, wallet, o.duration, o.requests, rep)
+	// Client goroutines carry a profile label: in embedded mode,
+	// pprof -tagignore=bench=client shows the server alone.
+	pprof.Do(ctx, pprof.Labels("bench", "client"), func(ctx context.Context) {
+		benchSignLoad(ctx, hc, o, wallet, o.duration, o.requests, rep)
+	})
 	rep.CPU = benchCPU() - cpu0
 	if prof != nil {
 		pprof.StopCPUProfile()
@@ -392,11 +419,19 @@ without --wallet it signs in a throwaway SIWE user and creates a wallet for it.`
 	if rep.RawAll > 0 {
 		fmt.Fprintf(w, "  vs raw     %.1f%% of crypto.Sign on all cores, %.1f%% of one core\n", 100*rep.RatePerSec/rep.RawAll, 100*rep.RatePerSec/rep.RawOne)
 	}
-	fmt.Fprintf(w, "  load avg   %s (at end)\n", benchLoadAvg())
+	fmt.Fprintf(w, "  load avg   %s (at end); pressure %s\n", benchLoadAvg(), benchPressure())
 	if o.cpuprofile != "" {
-		fmt.Fprintf(w, "  profile    %s (go tool pprof -top %s)\n", o.cpuprofile, o.cpuprofile)
+		fmt.Fprintf(w, "  profile    %s (go tool pprof -top %s; clients are labelled bench=client: -tagignore bench=client shows the server alone)\n", o.cpuprofile, o.cpuprofile)
 	}
+	fmt.Fprintf(w, "  goal       ≥ 15000 sig/s with p99 ≤ 10ms (issue 3): %s\n", benchMet(rep.RatePerSec >= 15000 && rep.Latency.pct(.99) <= 10*time.Millisecond && rep.Errors.total() == 0))
 	return rep, nil
+}
+
+func benchMet(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "not met"
 }
 
 // benchSignWallet returns --wallet, or creates a wallet owned by a throwaway
@@ -588,7 +623,7 @@ chain and the same number of mints sent from one key with pre-assigned nonces.`,
 		fs.IntVar(&o.mints, "mints", 1000, "how many mints")
 		fs.IntVar(&o.concurrency, "concurrency", 16, "concurrent clients")
 		fs.IntVar(&o.users, "users", 0, "SIWE users the clients share (default: one per client)")
-		fs.DurationVar(&o.poll, "poll", 50*time.Millisecond, "how often the follower lists in-flight mint transactions (resolution of time to confirm)")
+		fs.DurationVar(&o.poll, "poll", 100*time.Millisecond, "how often the follower lists in-flight mint transactions (resolution of time to confirm)")
 		fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up after this long")
 		fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the coffer phase (embedded: server and clients) to this file")
 		fs.BoolVar(&o.persistChain, "persist-chain", false, "embedded: keep the dev chain on disk as `coffer dev` does by default (the raw run stays in memory)")
@@ -682,7 +717,11 @@ chain and the same number of mints sent from one key with pre-assigned nonces.`,
 			return nil, err
 		}
 	}
-	if err := benchMintLoad(ctx, hc, admin, users, o, rep); err != nil {
+	var lerr error
+	pprof.Do(ctx, pprof.Labels("bench", "client"), func(ctx context.Context) {
+		lerr = benchMintLoad(ctx, hc, admin, users, o, rep)
+	})
+	if err := lerr; err != nil {
 		if prof != nil {
 			pprof.StopCPUProfile()
 			prof.Close()
@@ -704,9 +743,13 @@ chain and the same number of mints sent from one key with pre-assigned nonces.`,
 	if rep.Raw > 0 {
 		fmt.Fprintf(w, "  vs raw     %.1f%% of the raw chain rate (%.0f mints/s)\n", 100*rep.Rate/rep.Raw, rep.Raw)
 	}
-	fmt.Fprintf(w, "  load avg   %s (at end)\n", benchLoadAvg())
+	fmt.Fprintf(w, "  load avg   %s (at end); pressure %s\n", benchLoadAvg(), benchPressure())
 	if o.cpuprofile != "" {
-		fmt.Fprintf(w, "  profile    %s (go tool pprof -top %s)\n", o.cpuprofile, o.cpuprofile)
+		fmt.Fprintf(w, "  profile    %s (go tool pprof -top %s; clients are labelled bench=client: -tagignore bench=client shows the server alone)\n", o.cpuprofile, o.cpuprofile)
+	}
+	if rep.Raw > 0 {
+		fmt.Fprintf(w, "  goal       ≥ half the raw chain rate with accept p99 ≤ 50ms (issue 4): %s\n",
+			benchMet(rep.Rate >= rep.Raw/2 && rep.Accept.pct(.99) <= 50*time.Millisecond && rep.Failed == 0 && rep.Errors.total() == 0))
 	}
 	return rep, nil
 }
