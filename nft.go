@@ -15,6 +15,16 @@ const (
 	CollectionFailed   = "failed"
 )
 
+// Mint modes of a collection: who sends its mint transactions.
+const (
+	// MintModePlatform: the platform wallet (MINTER_ROLE) sends mint(to, uri).
+	MintModePlatform = "platform"
+	// MintModeVoucher: the platform signs an EIP-712 MintVoucher and the
+	// recipient's own custodial wallet sends mintWithVoucher, paying the gas
+	// (funded by the gas tank where one is configured).
+	MintModeVoucher = "voucher"
+)
+
 // Collection is an ERC-721 contract deployed (or being deployed) by coffer.
 type Collection struct {
 	ID          string
@@ -26,6 +36,7 @@ type Collection struct {
 	Status      string
 	TxID        string
 	Minter      common.Address // platform wallet holding the minter role
+	MintMode    string         // MintModePlatform (default) or MintModeVoucher
 	TotalMinted uint64
 	CreatedAt   time.Time
 }

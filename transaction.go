@@ -23,6 +23,7 @@ const (
 	KindRaw      = "raw"      // POST /v1/transactions/raw, signed by the user
 	KindDeploy   = "deploy"   // collection deployment
 	KindMint     = "mint"     // collection mint
+	KindTopUp    = "topup"    // gas tank: the platform wallet funds a user's wallet with gas
 )
 
 // Transaction is one managed transaction. Nonce, Hash and Raw are set together,
@@ -82,6 +83,7 @@ type TxFilter struct {
 	From    *common.Address
 	Status  string
 	Kind    string
+	To      *common.Address
 	Limit   int
 	Cursor  string // opaque, from the previous page
 }

@@ -10,6 +10,9 @@
 //	max_value_per_day    transaction                   a value that takes the rolling 24h sum above the limit
 //	raw_hash             hash                          non-admins (admins, default), everyone (off)
 //	typed_data_domains   typed_data                    a domain that matches no entry
+//	                                                   (except the platform wallet in the exact
+//	                                                   domain of a collection coffer deployed:
+//	                                                   its mint vouchers)
 //
 // A refusal is a coffer.EFORBIDDEN error whose message starts with
 // "policy <rule>: " and names the wallet. The defaults (no configuration)
@@ -169,6 +172,9 @@ func (e *Engine) Check(ctx context.Context, r *Request) error {
 	if err != nil {
 		return err
 	}
+	if err := e.collectionDomain(ctx, &p, r); err != nil {
+		return err
+	}
 	if err := e.static(&p, r); err != nil {
 		return err
 	}
@@ -197,7 +203,39 @@ func (e *Engine) Precheck(ctx context.Context, r *Request) error {
 	if err != nil {
 		return err
 	}
+	if err := e.collectionDomain(ctx, &p, r); err != nil {
+		return err
+	}
 	return e.static(&p, r)
+}
+
+// platformLabel is custody.LabelPlatform (custody imports this package).
+const platformLabel = "platform"
+
+// collectionDomain lets the platform wallet sign typed data in the EIP-712
+// domain of a collection coffer deployed — its mint vouchers — whatever
+// typed_data_domains says: the domain must be exactly the collection's (name,
+// version "1", chain id and verifying contract, as stored). Other rules
+// (chain_ids, a disabled wallet) still apply.
+func (e *Engine) collectionDomain(ctx context.Context, p *coffer.Policy, r *Request) error {
+	d := r.Domain
+	if r.Kind != KindTypedData || len(p.TypedDataDomains) == 0 || r.Wallet.Label != platformLabel || d == nil ||
+		d.ChainId == nil || !(*big.Int)(d.ChainId).IsUint64() || d.Version != "1" || !common.IsHexAddress(d.VerifyingContract) {
+		return nil
+	}
+	chainID, contract := (*big.Int)(d.ChainId).Uint64(), common.HexToAddress(d.VerifyingContract)
+	c, err := e.store.CollectionByAddress(ctx, chainID, contract)
+	if coffer.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if c.Name != d.Name || c.Minter != r.Wallet.Address {
+		return nil
+	}
+	p.TypedDataDomains = append(slices.Clip(p.TypedDataDomains), coffer.DomainRule{Name: c.Name, VerifyingContract: &contract, ChainID: &chainID})
+	return nil
 }
 
 // static evaluates the rules that need no store.

@@ -28,12 +28,12 @@ func (s *DB) ResetChainState(ctx context.Context) error {
 
 // TotalMinted counts the collection's mints whose token id is known.
 const collectionCols = `c.id, c.chain_id, c.name, c.symbol, c.base_uri, c.address, c.status, c.tx_id, c.minter,
-	(SELECT COUNT(*) FROM mints m WHERE m.collection_id = c.id AND m.token_id IS NOT NULL), c.created_at`
+	(SELECT COUNT(*) FROM mints m WHERE m.collection_id = c.id AND m.token_id IS NOT NULL), c.created_at, c.mint_mode`
 
 func scanCollection(row interface{ Scan(...any) error }) (*coffer.Collection, error) {
 	c := new(coffer.Collection)
 	err := row.Scan(&c.ID, u64Col{&c.ChainID}, &c.Name, &c.Symbol, &c.BaseURI, addrPtrCol{&c.Address}, &c.Status,
-		&c.TxID, addrCol{&c.Minter}, u64Col{&c.TotalMinted}, timeCol{&c.CreatedAt})
+		&c.TxID, addrCol{&c.Minter}, u64Col{&c.TotalMinted}, timeCol{&c.CreatedAt}, &c.MintMode)
 	return c, err
 }
 
@@ -46,12 +46,15 @@ func (s *DB) CreateCollection(ctx context.Context, c *coffer.Collection, t *coff
 		if c.Status == "" {
 			c.Status = coffer.CollectionPending
 		}
+		if c.MintMode == "" {
+			c.MintMode = coffer.MintModePlatform
+		}
 		c.TxID = t.ID
 		stamp(&c.CreatedAt)
 		_, err := tx.ExecContext(ctx, `INSERT INTO collections (id, chain_id, name, symbol, base_uri, address, status, tx_id,
-			minter, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			minter, created_at, mint_mode) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 			c.ID, u64(c.ChainID), c.Name, c.Symbol, c.BaseURI, addrPtr(c.Address), c.Status, c.TxID, addr(c.Minter),
-			s.tm(c.CreatedAt))
+			s.tm(c.CreatedAt), c.MintMode)
 		return s.wrap(err, "collection %s", c.ID)
 	})
 }

@@ -178,6 +178,9 @@ func (s *DB) Transactions(ctx context.Context, f coffer.TxFilter) ([]*coffer.Tra
 	if f.Kind != "" {
 		w.add(`kind = ?`, f.Kind)
 	}
+	if f.To != nil {
+		w.add(`to_addr = ?`, addr(*f.To))
+	}
 	if f.Cursor != "" {
 		t, id, err := decodeTimeCursor(f.Cursor)
 		if err != nil {
