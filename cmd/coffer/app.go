@@ -29,6 +29,7 @@ import (
 	"github.com/cofferhq/coffer/indexer"
 	"github.com/cofferhq/coffer/keys/awskms"
 	"github.com/cofferhq/coffer/keys/local"
+	"github.com/cofferhq/coffer/keys/pkcs11"
 	"github.com/cofferhq/coffer/nft"
 	"github.com/cofferhq/coffer/nft/artifacts"
 	"github.com/cofferhq/coffer/policy"
@@ -106,7 +107,8 @@ func openBase(ctx context.Context, cfg config.Config, log *slog.Logger, createMa
 }
 
 // extraBackends opens the configured key backends besides local: AWS KMS
-// when keys.awskms is configured or chosen as the default.
+// when keys.awskms is configured or chosen as the default, a PKCS#11 HSM
+// when keys.pkcs11.module is set.
 func (a *app) extraBackends(ctx context.Context) ([]coffer.KeyBackend, error) {
 	var out []coffer.KeyBackend
 	k := a.cfg.Keys
@@ -115,6 +117,18 @@ func (a *app) extraBackends(ctx context.Context) ([]coffer.KeyBackend, error) {
 		if err != nil {
 			return nil, fmt.Errorf("keys.awskms: %w", err)
 		}
+		out = append(out, b)
+	}
+	if k.Backend == coffer.BackendPKCS11 || k.PKCS11.Module != "" {
+		pin := k.PKCS11.PIN
+		if k.PKCS11.PINEnv != "" && os.Getenv(k.PKCS11.PINEnv) != "" {
+			pin = os.Getenv(k.PKCS11.PINEnv)
+		}
+		b, err := pkcs11.New(a.store, pkcs11.Config{Module: k.PKCS11.Module, TokenLabel: k.PKCS11.TokenLabel, PIN: pin})
+		if err != nil {
+			return nil, fmt.Errorf("keys.pkcs11: %w", err)
+		}
+		a.closers = append(a.closers, func() { b.Close() })
 		out = append(out, b)
 	}
 	return out, nil

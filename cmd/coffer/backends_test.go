@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/accounts"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/cofferhq/coffer/keys/awskms/kmstest"
@@ -123,5 +126,67 @@ func signWithPlatform(t *testing.T, d *devInstance) {
 	sig, err := d.local.SignDigest(context.Background(), d.Platform.KeyID, digest)
 	if err != nil || len(sig) != 65 {
 		t.Fatalf("platform key does not sign: %v", err)
+	}
+}
+
+// TestWalletOnPKCS11 runs the full stack with a SoftHSM2 token as a key
+// backend: a user's wallet is created on the token and signs a transaction.
+func TestWalletOnPKCS11(t *testing.T) {
+	module := "/usr/lib/softhsm/libsofthsm2.so"
+	if _, err := os.Stat(module); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("SoftHSM2 is missing (apt-get install -y softhsm2)")
+		}
+		t.Skip("SoftHSM2 not installed")
+	}
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "softhsm2.conf")
+	if err := os.MkdirAll(filepath.Join(dir, "tokens"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(conf, []byte("directories.tokendir = "+filepath.Join(dir, "tokens")+"\nobjectstore.backend = file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SOFTHSM2_CONF", conf)
+	if out, err := exec.Command("softhsm2-util", "--init-token", "--free", "--label", "coffer-e2e", "--so-pin", "5678", "--pin", "1234").CombinedOutput(); err != nil {
+		t.Fatalf("init token: %v: %s", err, out)
+	}
+	t.Setenv("TEST_HSM_PIN", "1234")
+	cfg := devConfig(t, t.TempDir())
+	cfg.Keys.PKCS11.Module, cfg.Keys.PKCS11.TokenLabel, cfg.Keys.PKCS11.PINEnv = module, "coffer-e2e", "TEST_HSM_PIN"
+	d := startTestDev(t, cfg)
+	defer d.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	c := &client{base: cfg.HTTP.PublicURL, http: httpClient()}
+	key, _ := crypto.GenerateKey()
+	if _, err := c.signIn(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	var w struct {
+		Address common.Address `json:"address"`
+		Backend string         `json:"backend"`
+	}
+	if err := c.do(ctx, "POST", "/v1/wallets", map[string]string{"backend": "pkcs11"}, &w); err != nil {
+		t.Fatal(err)
+	}
+	if w.Backend != "pkcs11" {
+		t.Fatalf("wallet %+v", w)
+	}
+	var out struct{ Raw, Hash string }
+	body := map[string]any{"chain_id": d.Chain.ChainID(), "to": d.Platform.Address.Hex(), "value": "0", "nonce": 0, "gas": 21000,
+		"max_fee_per_gas": "2000000000", "max_priority_fee_per_gas": "1000000000"}
+	if err := c.do(ctx, "POST", "/v1/wallets/"+w.Address.Hex()+"/sign-transaction", body, &out); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := hexutil.Decode(out.Raw)
+	tx := new(types.Transaction)
+	if err := tx.UnmarshalBinary(raw); err != nil {
+		t.Fatal(err)
+	}
+	from, err := types.Sender(types.LatestSignerForChainID(tx.ChainId()), tx)
+	if err != nil || from != w.Address {
+		t.Fatalf("transaction signed on the HSM recovers to %s, want %s (%v)", from, w.Address, err)
 	}
 }
