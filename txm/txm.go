@@ -12,6 +12,10 @@
 //	  │   then broadcast)     │
 //	  ├─ estimate reverts ─▶ failed (reason decoded; no nonce taken)
 //	  ├─ cancel ───────────▶ cancelled (no nonce taken)
+//	  ├─ sender cannot pay ▶ failed (no nonce taken) — or, a user's wallet on a
+//	  │                      chain with a gas tank: stays queued behind a top-up
+//	  │                      from the platform wallet, sent once it is confirmed;
+//	  │                      failed at the daily top-up limit (gastank.go)
 //	  └─ fees above max_fee_per_gas: stays queued, logged
 //
 //	pending ─┬─ a 0-value self-transfer attempt (kind "cancel") mined ─▶ cancelled
@@ -62,6 +66,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"strings"
 	"sync"
 	"time"
 
@@ -100,6 +105,9 @@ type ChainConfig struct {
 	// much over the previous attempt (default 12.5; at least 10, geth's
 	// replacement minimum).
 	BumpPercent float64
+	// GasTank, when set with a TopUp, funds the gas of users' custodial
+	// wallets from the platform wallet (see GasTank and SetPlatform).
+	GasTank *GasTank
 }
 
 // Defaults of ChainConfig.
@@ -120,6 +128,10 @@ type Manager struct {
 
 	mu    sync.Mutex
 	hooks []Hook
+
+	pmu          sync.Mutex // guards the platform wallet lookup (gastank.go)
+	platformFn   func(ctx context.Context) (common.Address, error)
+	platformAddr *common.Address
 }
 
 // New returns a manager; call Run to start it.
@@ -155,7 +167,8 @@ func New(store coffer.Store, signer TxSigner, chains map[uint64]ChainConfig, log
 			cc.MaxFeePerGas = nil
 		}
 		m.chains[id] = &worker{m: m, id: id, cfg: cc, wake: make(chan struct{}, 1), synced: map[common.Address]bool{},
-			lastSent: map[string]time.Time{}, nonceLow: map[string]int{}, rejects: map[string]int{}, bumpNow: map[string]bool{}}
+			lastSent: map[string]time.Time{}, nonceLow: map[string]int{}, rejects: map[string]int{}, bumpNow: map[string]bool{},
+			users: map[common.Address]bool{}}
 	}
 	return m
 }
@@ -220,6 +233,14 @@ type worker struct {
 	rejects  map[string]int  // consecutive permanent rejections of the current attempt
 	bumpNow  map[string]bool // the node wants more than the current attempt pays
 	heldLog  time.Time       // last warning that fees are above the cap
+
+	users map[common.Address]bool // gas tank: senders that are users' custodial wallets
+	// The platform wallet's last balance (gas tank), read by PlatformBalances.
+	gmu   sync.Mutex
+	pAddr common.Address
+	pBal  *big.Int
+	pLow  bool
+	pSeen time.Time
 }
 
 func (w *worker) run(ctx context.Context) {
@@ -253,6 +274,7 @@ func (w *worker) round(ctx context.Context) {
 	if err := w.track(ctx); err != nil && ctx.Err() == nil {
 		w.m.log.Warn("txm: following pending transactions", "chain_id", w.id, "err", err)
 	}
+	w.checkPlatform(ctx)
 }
 
 func (w *worker) sendQueued(ctx context.Context) (int, error) {
@@ -292,10 +314,21 @@ func (w *worker) sendQueued(ctx context.Context) (int, error) {
 	}
 	wg.Wait()
 	balances := map[common.Address]*big.Int{} // fetched once per sender and round
+	// Gas tank: what each user wallet can still spend this round (balance
+	// less its pending and just-sent transactions), and the wallets whose
+	// earlier transaction waits for a top-up (later ones wait behind it).
+	avail := map[common.Address]*big.Int{}
+	waiting := map[common.Address]bool{}
 	for i, tx := range queued {
 		if errs[i] != nil {
 			if rev := chain.AsRevert(errs[i]); rev != nil {
 				w.fail(ctx, tx, "gas estimation reverted: "+reasonOf(rev))
+				continue
+			}
+			if chain.Classify(errs[i]) == chain.ErrInsufficientFunds {
+				// geth's estimate refuses a value the sender lacks; left
+				// queued, it would stop every round here.
+				w.fail(ctx, tx, fmt.Sprintf("insufficient funds: %s cannot pay this transaction's value (%s wei): %v", tx.From.Hex(), valueOf(tx), errs[i]))
 				continue
 			}
 			return i, fmt.Errorf("estimate gas for %s: %w", tx.ID, errs[i])
@@ -306,14 +339,37 @@ func (w *worker) sendQueued(ctx context.Context) (int, error) {
 		// (Nodes differ in when they check: geth's eth_estimateGas already
 		// refuses a value the sender lacks, anvil's does not; both refuse
 		// at eth_sendRawTransaction.)
+		if waiting[tx.From] {
+			continue
+		}
 		bal, ok := balances[tx.From]
 		if !ok {
 			if bal, err = w.cfg.Client.Balance(ctx, tx.From); err != nil {
 				return i, fmt.Errorf("balance of %s: %w", tx.From, err)
 			}
 			balances[tx.From] = bal
+			if p, ok := w.m.platform(ctx); ok && p == tx.From && w.cfg.GasTank.enabled() {
+				w.observePlatform(p, bal)
+			}
 		}
-		if need := maxCost(tx, gas[i], fees); need.Cmp(bal) > 0 {
+		tank := w.tankWallet(ctx, tx.From)
+		if tank {
+			if avail[tx.From] == nil {
+				c, err := w.committed(ctx, tx.From)
+				if err != nil {
+					return i, err
+				}
+				avail[tx.From] = new(big.Int).Sub(bal, c)
+			}
+			send, err := w.tank(ctx, tx, gas[i], fees, avail[tx.From])
+			if err != nil {
+				return i, fmt.Errorf("gas tank for %s: %w", tx.ID, err)
+			}
+			if !send {
+				waiting[tx.From] = true
+				continue
+			}
+		} else if need := maxCost(tx, gas[i], fees); need.Cmp(bal) > 0 {
 			w.fail(ctx, tx, fmt.Sprintf("insufficient funds: %s holds %s wei; this transaction needs up to %s wei (gas %d × fee %s + value %s); fund the wallet and send it again",
 				tx.From.Hex(), bal, need, gas[i], feeOf(fees), valueOf(tx)))
 			continue
@@ -333,6 +389,15 @@ func (w *worker) sendQueued(ctx context.Context) (int, error) {
 				continue
 			}
 			return i, fmt.Errorf("assign nonce to %s: %w", tx.ID, err)
+		}
+		if tank {
+			avail[tx.From].Sub(avail[tx.From], maxCost(tx, gas[i], fees))
+			if strings.HasPrefix(signed.Error, Waiting) {
+				clear := ""
+				if err := w.m.store.UpdateTransaction(ctx, signed.ID, coffer.TxUpdate{Error: &clear}); err == nil {
+					signed.Error = ""
+				}
+			}
 		}
 		w.broadcast(ctx, signed)
 		w.m.emit(ctx, signed, nil)
@@ -685,6 +750,9 @@ func (w *worker) update(ctx context.Context, tx *coffer.Transaction, u coffer.Tx
 	}
 	w.m.log.Debug("txm: transaction status", "tx", tx.ID, "status", fresh.Status, "hash", fresh.Hash)
 	w.m.emit(ctx, fresh, r)
+	if fresh.Kind == coffer.KindTopUp && fresh.Status != coffer.TxPending && fresh.Status != coffer.TxMined {
+		w.wakeUp() // transactions waiting for this top-up go now (or fail)
+	}
 }
 
 // fail marks a transaction that never got a nonce as failed.
