@@ -416,6 +416,12 @@ without --wallet it signs in a throwaway SIWE user and creates a wallet for it.`
 	fmt.Fprintf(w, "  verified   %d signatures by recovery\n", rep.Verified)
 	fmt.Fprintf(w, "  cpu        %.2f cores busy in this process (%s CPU over %s%s)\n", rep.CPU.Seconds()/rep.Elapsed.Seconds(),
 		rep.CPU.Round(time.Millisecond), rep.Elapsed.Round(time.Millisecond), map[bool]string{true: "; server and clients share them", false: "; clients only"}[o.embedded])
+	if rep.Requests > 0 {
+		per := rep.CPU / time.Duration(rep.Requests)
+		fmt.Fprintf(w, "  cpu/sig    %s per signed request%s; with all %d cores to itself this process would top out near %.0f sig/s\n",
+			per.Round(time.Microsecond), map[bool]string{true: " (server and clients)", false: " (clients)"}[o.embedded], runtime.GOMAXPROCS(0),
+			float64(runtime.GOMAXPROCS(0))/per.Seconds())
+	}
 	if rep.RawAll > 0 {
 		fmt.Fprintf(w, "  vs raw     %.1f%% of crypto.Sign on all cores, %.1f%% of one core\n", 100*rep.RatePerSec/rep.RawAll, 100*rep.RatePerSec/rep.RawOne)
 	}
@@ -597,6 +603,7 @@ type MintReport struct {
 	AcceptEnd time.Duration
 	Raw       float64 // raw chain mints/s
 	RawWall   time.Duration
+	CPU       time.Duration // process CPU time during the coffer phase
 }
 
 type mintOpts struct {
@@ -617,13 +624,13 @@ accept to confirmed, wall time and mints/s. In the same run it measures the dev 
 rate without coffer: CofferNFT deployed with the abigen bindings on a fresh in-process
 chain and the same number of mints sent from one key with pre-assigned nonces.`, args, func(fs *flag.FlagSet) {
 		fs.StringVar(&o.api, "api", "", "base URL of a running coffer (instead of --embedded)")
-		fs.StringVar(&o.key, "key", "", "admin API key (ck_…) for --api: follows the mints by listing transactions")
+		fs.StringVar(&o.key, "key", "", "admin API key (ck_…) to read the mints with (default: each mint's own user)")
 		fs.StringVar(&o.collection, "collection", "", "collection id (default: the embedded demo collection, else the first deployed)")
 		fs.BoolVar(&o.embedded, "embedded", false, "start the dev stack in-process in a temp dir and drive it over loopback HTTP")
 		fs.IntVar(&o.mints, "mints", 1000, "how many mints")
 		fs.IntVar(&o.concurrency, "concurrency", 16, "concurrent clients")
 		fs.IntVar(&o.users, "users", 0, "SIWE users the clients share (default: one per client)")
-		fs.DurationVar(&o.poll, "poll", 100*time.Millisecond, "how often the follower lists in-flight mint transactions (resolution of time to confirm)")
+		fs.DurationVar(&o.poll, "poll", 50*time.Millisecond, "how often the follower reads the oldest unfinished mints (resolution of time to confirm)")
 		fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up after this long")
 		fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the coffer phase (embedded: server and clients) to this file")
 		fs.BoolVar(&o.persistChain, "persist-chain", false, "embedded: keep the dev chain on disk as `coffer dev` does by default (the raw run stays in memory)")
@@ -633,7 +640,7 @@ chain and the same number of mints sent from one key with pre-assigned nonces.`,
 		return nil, err
 	}
 	if o.embedded == (o.api != "") {
-		return nil, errors.New("bench mint: use either --embedded or --api URL (with --key)")
+		return nil, errors.New("bench mint: use either --embedded or --api URL")
 	}
 	if o.mints < 1 || o.concurrency < 1 {
 		return nil, errors.New("bench mint: --mints and --concurrency must be at least 1")
@@ -668,19 +675,19 @@ chain and the same number of mints sent from one key with pre-assigned nonces.`,
 			o.collection = d.Demo.ID
 		}
 	} else {
-		if o.key == "" {
-			return nil, errors.New("bench mint: --api needs an admin --key (ck_…) to follow the mints")
-		}
 		fmt.Fprintf(w, "server     %s (a running coffer; its machine may differ from this one)\n", o.api)
 	}
 	o.api = strings.TrimRight(o.api, "/")
 	tr := benchTransport(o.concurrency + 8)
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr, Timeout: time.Minute}
-	admin := &client{base: o.api, http: hc, token: o.key}
+	var admin *client
+	if o.key != "" {
+		admin = &client{base: o.api, http: hc, token: o.key}
+	}
 	if o.collection == "" {
 		var cols struct{ Items []struct{ ID, Status string } }
-		if err := admin.do(ctx, "GET", "/v1/collections?limit=500", nil, &cols); err != nil {
+		if err := (&client{base: o.api, http: hc}).do(ctx, "GET", "/v1/collections?limit=500", nil, &cols); err != nil {
 			return nil, err
 		}
 		for _, c := range cols.Items {
@@ -704,7 +711,7 @@ chain and the same number of mints sent from one key with pre-assigned nonces.`,
 			return nil, err
 		}
 	}
-	fmt.Fprintf(w, "load       %d mints into collection %s by %d concurrent clients as %d SIWE users; minted by the platform wallet; followed by listing in-flight mint transactions every %s\n",
+	fmt.Fprintf(w, "load       %d mints into collection %s by %d concurrent clients as %d SIWE users; minted by the platform wallet; followed with GET /v1/mints/{id}, oldest unfinished first, every %s\n",
 		o.mints, o.collection, o.concurrency, o.users, o.poll)
 
 	var prof *os.File
@@ -717,6 +724,7 @@ chain and the same number of mints sent from one key with pre-assigned nonces.`,
 			return nil, err
 		}
 	}
+	cpu0 := benchCPU()
 	var lerr error
 	pprof.Do(ctx, pprof.Labels("bench", "client"), func(ctx context.Context) {
 		lerr = benchMintLoad(ctx, hc, admin, users, o, rep)
@@ -728,6 +736,7 @@ chain and the same number of mints sent from one key with pre-assigned nonces.`,
 		}
 		return nil, err
 	}
+	rep.CPU = benchCPU() - cpu0
 	if prof != nil {
 		pprof.StopCPUProfile()
 		prof.Close()
@@ -739,6 +748,11 @@ chain and the same number of mints sent from one key with pre-assigned nonces.`,
 	fmt.Fprintf(w, "  accept     %s\n", rep.Accept)
 	fmt.Fprintf(w, "  confirm    %s (from the 202; resolution %s)\n", rep.Confirm, o.poll)
 	fmt.Fprintf(w, "  failed     %d\n", rep.Failed)
+	if rep.Mints > 0 {
+		fmt.Fprintf(w, "  cpu        %s over %s (%.2f cores), %s per mint%s\n", rep.CPU.Round(time.Millisecond), rep.Wall.Round(time.Millisecond),
+			rep.CPU.Seconds()/rep.Wall.Seconds(), (rep.CPU / time.Duration(rep.Mints)).Round(time.Microsecond),
+			map[bool]string{true: " (server, dev chain and clients)", false: " (clients)"}[o.embedded])
+	}
 	fmt.Fprintf(w, "  errors     %s\n", rep.Errors)
 	if rep.Raw > 0 {
 		fmt.Fprintf(w, "  vs raw     %.1f%% of the raw chain rate (%.0f mints/s)\n", 100*rep.Rate/rep.Raw, rep.Raw)
@@ -755,7 +769,8 @@ chain and the same number of mints sent from one key with pre-assigned nonces.`,
 }
 
 type benchMint struct {
-	id, tx   string
+	id       string
+	by       *client // reads the mint: the admin key if given, else its owner
 	accepted time.Time
 	done     bool
 }
@@ -814,7 +829,11 @@ func benchMintLoad(ctx context.Context, hc *http.Client, admin *client, users []
 					errs["no-mint-id"]++
 				default:
 					acceptLat[wi] = append(acceptLat[wi], now.Sub(t0))
-					accepted = append(accepted, &benchMint{id: m.ID, tx: m.TransactionID, accepted: now})
+					by := u
+					if admin != nil {
+						by = admin
+					}
+					accepted = append(accepted, &benchMint{id: m.ID, by: by, accepted: now})
 				}
 				mu.Unlock()
 			}
@@ -823,98 +842,90 @@ func benchMintLoad(ctx context.Context, hc *http.Client, admin *client, users []
 	sendersDone := make(chan struct{})
 	go func() { wg.Wait(); close(sendersDone) }()
 
-	// Follow: a mint is a candidate once its transaction is in none of the
-	// in-flight lists (taken in the order a transaction moves through them,
-	// so none is missed); GET /v1/mints/{id} then says whether it is done.
-	var confirmLat latencies
-	doneCount, failed := 0, 0
-	var last time.Time
-	finished := false
-	for !finished {
+	// Follow, at a cost independent of the backlog: mints of one minter are
+	// mined in nonce order, which is about the order they were accepted, so
+	// each round reads the oldest unfinished mints (GET /v1/mints/{id}) a
+	// window at a time and stops at the first window that is not all done;
+	// the window (twice the clients, at least 32) absorbs the reordering of
+	// concurrent accepts. A mint finishing out of that order is still seen,
+	// at most when the ones before it finish.
+	window := max(32, 2*o.concurrency)
+	var (
+		confirmLat latencies
+		pending    []*benchMint // accepted, not finished, in accept order
+		taken      int          // how many of accepted are in pending or done
+		doneCount  int
+		failed     int
+		last       time.Time
+	)
+	for {
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("bench mint: %w with %d of %d mints done", ctx.Err(), doneCount, len(accepted))
+			return fmt.Errorf("bench mint: %w with %d of %d mints finished", ctx.Err(), doneCount+failed, taken)
 		case <-time.After(o.poll):
 		}
+		sent := false
 		select {
 		case <-sendersDone:
-			finished = true // the last round after all sends; reset below if work remains
+			sent = true
 		default:
 		}
 		mu.Lock()
-		snapshot := slices.Clone(accepted)
+		pending = append(pending, accepted[taken:]...)
+		taken = len(accepted)
 		mu.Unlock()
-		if rep.AcceptEnd == 0 && finished {
+		if sent && rep.AcceptEnd == 0 {
 			rep.AcceptEnd = time.Since(start)
 		}
-		inflight := map[string]bool{}
-		for _, st := range []string{"queued", "pending", "mined"} {
-			cursor := ""
-			for {
-				var page struct {
-					Items      []struct{ ID string }
-					NextCursor string `json:"next_cursor"`
-				}
-				q := "/v1/transactions?kind=mint&limit=500&status=" + st
-				if cursor != "" {
-					q += "&cursor=" + url.QueryEscape(cursor)
-				}
-				if err := admin.do(ctx, "GET", q, nil, &page); err != nil {
-					return err
-				}
-				for _, it := range page.Items {
-					inflight[it.ID] = true
-				}
-				if page.NextCursor == "" {
-					break
-				}
-				cursor = page.NextCursor
-			}
-		}
-		var cands []*benchMint
-		for _, m := range snapshot {
-			if !m.done && !inflight[m.tx] {
-				cands = append(cands, m)
-			}
-		}
-		seen := time.Now()
-		var cmu sync.Mutex
-		var cwg sync.WaitGroup
-		var ferr error
-		work := make(chan *benchMint)
-		for range min(8, len(cands)) {
-			cwg.Go(func() {
-				for m := range work {
-					var got struct{ Status, Error string }
-					err := admin.do(ctx, "GET", "/v1/mints/"+m.id, nil, &got)
-					cmu.Lock()
-					switch {
-					case err != nil:
-						ferr = err
-					case got.Status == "confirmed":
-						m.done = true
-						doneCount++
-						confirmLat = append(confirmLat, seen.Sub(m.accepted))
-						last = seen
-					case got.Status == "failed":
-						m.done = true
-						failed++
-						last = seen
+		for i := 0; i < len(pending); {
+			chunk := pending[i:min(i+window, len(pending))]
+			i += len(chunk)
+			var cmu sync.Mutex
+			var cwg sync.WaitGroup
+			var ferr error
+			open := false
+			work := make(chan *benchMint)
+			for range min(8, len(chunk)) {
+				cwg.Go(func() {
+					for m := range work {
+						var got struct{ Status, Error string }
+						err := m.by.do(ctx, "GET", "/v1/mints/"+m.id, nil, &got)
+						seen := time.Now()
+						cmu.Lock()
+						switch {
+						case err != nil:
+							ferr = err
+						case got.Status == "confirmed":
+							m.done = true
+							doneCount++
+							confirmLat = append(confirmLat, seen.Sub(m.accepted))
+							last = seen
+						case got.Status == "failed":
+							m.done = true
+							failed++
+							last = seen
+						default:
+							open = true
+						}
+						cmu.Unlock()
 					}
-					cmu.Unlock()
-				}
-			})
+				})
+			}
+			for _, m := range chunk {
+				work <- m
+			}
+			close(work)
+			cwg.Wait()
+			if ferr != nil {
+				return ferr
+			}
+			if open {
+				break
+			}
 		}
-		for _, m := range cands {
-			work <- m
-		}
-		close(work)
-		cwg.Wait()
-		if ferr != nil {
-			return ferr
-		}
-		if finished && doneCount+failed < len(snapshot) {
-			finished = false
+		pending = slices.DeleteFunc(pending, func(m *benchMint) bool { return m.done })
+		if sent && len(pending) == 0 {
+			break
 		}
 	}
 	rep.Wall = last.Sub(start)
