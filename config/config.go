@@ -14,7 +14,10 @@
 //	cfg, err := config.FromArgs(fs, os.Args[2:], os.Getenv)
 package config
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Config is the whole of coffer's configuration. The yaml tag of each field is
 // its key in the config file; see docs/CONFIG.md for env vars and flags.
@@ -153,7 +156,22 @@ type Chain struct {
 	GasBuffer        float64       `yaml:"gas_buffer"`         // multiplier on estimated gas
 	ResubmitAfter    time.Duration `yaml:"resubmit_after"`     // unmined this long: re-sign with higher fees
 	FeeBumpPercent   float64       `yaml:"fee_bump_percent"`   // raise of both fee fields per replacement (≥ 10)
+
+	GasTank GasTank `yaml:"gas_tank"` // funds users' wallets with gas; off unless top_up_wei is set
 }
+
+// GasTank funds the gas of users' custodial wallets (voucher mints, their own
+// transactions) from the platform wallet. Amounts are decimal wei; it is on
+// when TopUpWei is non-zero, and then MaxPerWalletPerDayWei is required.
+type GasTank struct {
+	MinBalanceWei         string `yaml:"min_balance_wei"`            // also top up a wallet left below this ("" = only when it cannot pay)
+	TopUpWei              string `yaml:"top_up_wei"`                 // sent per top-up (at least the shortfall); "" or 0 = off
+	MaxPerWalletPerDayWei string `yaml:"max_per_wallet_per_day_wei"` // per wallet over a rolling 24h
+	PlatformLowWei        string `yaml:"platform_low_wei"`           // platform balance below this: WARN and metric ("" = never)
+}
+
+// Enabled reports whether the gas tank tops wallets up.
+func (g GasTank) Enabled() bool { return g.TopUpWei != "" && strings.Trim(g.TopUpWei, "0") != "" }
 
 // Platform is the treasury/minter wallet used by `coffer serve`: a hex private
 // key read from PrivateKeyFile, or else from the env var named PrivateKeyEnv.
@@ -170,6 +188,7 @@ type Dev struct {
 	Fresh       bool          `yaml:"fresh"`        // start chain and database afresh
 	Persist     bool          `yaml:"persist"`      // keep the chain in ChainDir
 	ChainDir    string        `yaml:"chain_dir"`
+	GasTank     GasTank       `yaml:"gas_tank"` // the dev chain's gas tank (on by default)
 }
 
 // Auth configures sessions, Sign-In with Ethereum and OIDC.
@@ -204,6 +223,9 @@ type OIDC struct {
 type NFT struct {
 	AllowMintToOthers bool  `yaml:"allow_mint_to_others"`
 	MaxMetadataBytes  int64 `yaml:"max_metadata_bytes"`
+	// VoucherTTL is how long a mint voucher (mint_mode "voucher") can be
+	// redeemed; a voucher mint not sent by then fails.
+	VoucherTTL time.Duration `yaml:"voucher_ttl"`
 }
 
 // Policy is the global signing policy; a wallet's own policy (admin API)
@@ -247,6 +269,12 @@ func Default() Config {
 			RPCAddr: "127.0.0.1:8545",
 			ChainID: 1337,
 			Persist: true,
+			GasTank: GasTank{
+				MinBalanceWei:         "1000000000000000",     // 0.001 ETH
+				TopUpWei:              "10000000000000000",    // 0.01 ETH
+				MaxPerWalletPerDayWei: "100000000000000000",   // 0.1 ETH
+				PlatformLowWei:        "10000000000000000000", // 10 ETH
+			},
 		},
 		Auth: Auth{
 			AccessTTL:  15 * time.Minute,
@@ -254,7 +282,7 @@ func Default() Config {
 			NonceTTL:   5 * time.Minute,
 			Skew:       time.Minute,
 		},
-		NFT:    NFT{MaxMetadataBytes: 64 << 10},
+		NFT:    NFT{MaxMetadataBytes: 64 << 10, VoucherTTL: 24 * time.Hour},
 		Policy: Policy{RawHash: "admins"},
 	}
 }

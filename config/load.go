@@ -270,6 +270,7 @@ var settings = []setting{
 
 	{key: "nft.allow_mint_to_others", env: "COFFER_NFT_ALLOW_MINT_TO_OTHERS"},
 	{key: "nft.max_metadata_bytes", env: "COFFER_NFT_MAX_METADATA_BYTES"},
+	{key: "nft.voucher_ttl", env: "COFFER_NFT_VOUCHER_TTL"},
 
 	{key: "policy.chain_ids", env: "COFFER_POLICY_CHAIN_IDS"},
 	{key: "policy.to", env: "COFFER_POLICY_TO"},

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"net/netip"
 	"net/url"
@@ -243,6 +244,7 @@ func (c *Config) Resolve() error {
 		if ch.FeeBumpPercent < 10 || ch.FeeBumpPercent > 1000 {
 			bad(key+".fee_bump_percent", "must be 10 (the nodes' replacement minimum) to 1000, got %g", ch.FeeBumpPercent)
 		}
+		checkGasTank(key+".gas_tank", ch.GasTank, bad)
 	}
 
 	// Dev
@@ -253,6 +255,7 @@ func (c *Config) Resolve() error {
 		bad("dev.chain_id", "must be non-zero")
 	}
 	nonNegative("dev.block_period", c.Dev.BlockPeriod)
+	checkGasTank("dev.gas_tank", c.Dev.GasTank, bad)
 	under(&c.Dev.ChainDir, "chain")
 
 	// Auth
@@ -301,6 +304,7 @@ func (c *Config) Resolve() error {
 	}
 
 	positive("nft.max_metadata_bytes", c.NFT.MaxMetadataBytes)
+	positiveDur("nft.voucher_ttl", c.NFT.VoucherTTL)
 	return errors.Join(errs...)
 }
 
@@ -364,6 +368,30 @@ func parentKey(k string) string {
 		return ""
 	}
 	return k[:i]
+}
+
+// checkGasTank validates a gas_tank block: amounts in decimal wei and, when
+// it is on, a daily limit per wallet of at least one top-up.
+func checkGasTank(key string, g GasTank, bad func(key, format string, args ...any)) {
+	ok := true
+	for _, k := range []struct{ key, v string }{{"min_balance_wei", g.MinBalanceWei}, {"top_up_wei", g.TopUpWei},
+		{"max_per_wallet_per_day_wei", g.MaxPerWalletPerDayWei}, {"platform_low_wei", g.PlatformLowWei}} {
+		if k.v != "" && !isWei(k.v) {
+			bad(key+"."+k.key, "%q is not a decimal amount of wei", k.v)
+			ok = false
+		}
+	}
+	if !ok || !g.Enabled() {
+		return
+	}
+	top, _ := new(big.Int).SetString(g.TopUpWei, 10)
+	max, set := new(big.Int).SetString(g.MaxPerWalletPerDayWei, 10)
+	switch {
+	case !set:
+		bad(key+".max_per_wallet_per_day_wei", "required when top_up_wei is set: the most one wallet may receive in 24h")
+	case max.Cmp(top) < 0:
+		bad(key+".max_per_wallet_per_day_wei", "%s is less than one top-up (top_up_wei %s)", max, top)
+	}
 }
 
 // isWei reports whether s is a non-negative decimal integer below 2^256.
