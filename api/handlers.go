@@ -417,70 +417,19 @@ func decimal(field string, s *string) (*big.Int, error) {
 }
 
 func (s *Server) signTransaction(w http.ResponseWriter, r *http.Request) error {
-	var req struct {
-		ChainID              uint64  `json:"chain_id"`
-		To                   *string `json:"to"`
-		Value                *string `json:"value"`
-		Data                 *string `json:"data"`
-		Nonce                *uint64 `json:"nonce"`
-		Gas                  *uint64 `json:"gas"`
-		Type                 string  `json:"type"`
-		GasPrice             *string `json:"gas_price"`
-		MaxFeePerGas         *string `json:"max_fee_per_gas"`
-		MaxPriorityFeePerGas *string `json:"max_priority_fee_per_gas"`
+	body, err := s.decode(r, new(json.RawMessage))
+	if err != nil {
+		return err
 	}
-	if _, err := s.decode(r, &req); err != nil {
+	req, err := decodeTxRequest(body)
+	if err != nil {
 		return err
 	}
 	chainID, err := s.chainParam(strconv.FormatUint(req.ChainID, 10))
 	if err != nil {
 		return err
 	}
-	var to *common.Address
-	if req.To != nil {
-		a, err := parseAddress("to", *req.To)
-		if err != nil {
-			return err
-		}
-		to = &a
-	}
-	value, err := decimal("value", req.Value)
-	if err != nil {
-		return err
-	}
-	if value == nil {
-		value = new(big.Int)
-	}
-	var data []byte
-	if req.Data != nil {
-		if data, err = hexutil.Decode(*req.Data); err != nil {
-			return coffer.Errorf(coffer.EINVALID, "data must be 0x-prefixed hex")
-		}
-	}
-	gasPrice, err := decimal("gas_price", req.GasPrice)
-	if err != nil {
-		return err
-	}
-	feeCap, err := decimal("max_fee_per_gas", req.MaxFeePerGas)
-	if err != nil {
-		return err
-	}
-	tipCap, err := decimal("max_priority_fee_per_gas", req.MaxPriorityFeePerGas)
-	if err != nil {
-		return err
-	}
-	switch req.Type {
-	case "", "eip1559":
-		if gasPrice != nil {
-			return coffer.Errorf(coffer.EINVALID, "gas_price is for type legacy; use max_fee_per_gas and max_priority_fee_per_gas")
-		}
-	case "legacy":
-		if feeCap != nil || tipCap != nil {
-			return coffer.Errorf(coffer.EINVALID, "max_fee_per_gas and max_priority_fee_per_gas are for type eip1559")
-		}
-	default:
-		return coffer.Errorf(coffer.EINVALID, "type must be legacy or eip1559")
-	}
+	to, value, data, gasPrice, feeCap, tipCap := req.To, req.Value, req.Data, req.GasPrice, req.FeeCap, req.TipCap
 	p, wal, err := s.pathWallet(r)
 	if err != nil {
 		return err

@@ -87,18 +87,24 @@ func (s *Server) decode(r *http.Request, v any) ([]byte, error) {
 			return nil, coffer.Errorf(coffer.EINVALID, "Content-Type must be application/json, not %q", ct)
 		}
 	}
+	return body, decodeJSON(body, v)
+}
+
+// decodeJSON decodes one JSON object strictly: no unknown fields, no
+// trailing data, type errors that name the field.
+func decodeJSON(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, coffer.Errorf(coffer.EINVALID, "request body is empty; send a JSON object")
+		return coffer.Errorf(coffer.EINVALID, "request body is empty; send a JSON object")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return nil, jsonError(err)
+		return jsonError(err)
 	}
 	if dec.More() {
-		return nil, coffer.Errorf(coffer.EINVALID, "request body has data after the JSON object")
+		return coffer.Errorf(coffer.EINVALID, "request body has data after the JSON object")
 	}
-	return body, nil
+	return nil
 }
 
 func jsonError(err error) error {
