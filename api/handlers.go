@@ -743,15 +743,17 @@ func (s *Server) createCollection(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	var req struct {
-		ChainID uint64 `json:"chain_id"`
-		Name    string `json:"name"`
-		Symbol  string `json:"symbol"`
-		BaseURI string `json:"base_uri"`
+		ChainID  uint64 `json:"chain_id"`
+		Name     string `json:"name"`
+		Symbol   string `json:"symbol"`
+		BaseURI  string `json:"base_uri"`
+		MintMode string `json:"mint_mode"` // "platform" (default) or "voucher"
 	}
 	if _, err := s.decode(r, &req); err != nil {
 		return err
 	}
-	c, err := s.NFT.CreateCollection(r.Context(), p, nft.CollectionRequest{ChainID: req.ChainID, Name: req.Name, Symbol: req.Symbol, BaseURI: req.BaseURI})
+	c, err := s.NFT.CreateCollection(r.Context(), p, nft.CollectionRequest{ChainID: req.ChainID, Name: req.Name, Symbol: req.Symbol, BaseURI: req.BaseURI,
+		MintMode: req.MintMode})
 	if err != nil {
 		return err
 	}

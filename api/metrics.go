@@ -15,6 +15,27 @@ type metrics struct {
 	mu      sync.Mutex
 	started time.Time
 	series  map[seriesKey]*histogram
+	gauges  []gauge // registered by other parts (RegisterGauge)
+}
+
+// Sample is one value of a registered gauge, with its labels.
+type Sample struct {
+	Labels map[string]string
+	Value  float64
+}
+
+type gauge struct {
+	name, help string
+	collect    func() []Sample
+}
+
+// RegisterGauge adds a gauge to /metrics: collect is called on every scrape
+// (it must be quick and safe for concurrent use) and its samples are written
+// as name{labels} value. Use it before the server starts serving.
+func (s *Server) RegisterGauge(name, help string, collect func() []Sample) {
+	s.metrics.mu.Lock()
+	s.metrics.gauges = append(s.metrics.gauges, gauge{name: name, help: help, collect: collect})
+	s.metrics.mu.Unlock()
 }
 
 type seriesKey struct {
@@ -81,5 +102,27 @@ func (m *metrics) serve(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "coffer_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} %d\n", labels, h.count)
 		fmt.Fprintf(w, "coffer_http_request_duration_seconds_sum{%s} %g\ncoffer_http_request_duration_seconds_count{%s} %d\n", labels, h.sum, labels, h.count)
 	}
+	gauges := m.gauges
 	m.mu.Unlock()
+	for _, g := range gauges {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n", g.name, g.help, g.name)
+		for _, s := range g.collect() {
+			names := make([]string, 0, len(s.Labels))
+			for k := range s.Labels {
+				names = append(names, k)
+			}
+			sort.Strings(names)
+			labels := ""
+			for i, k := range names {
+				if i > 0 {
+					labels += ","
+				}
+				labels += fmt.Sprintf("%s=%q", k, s.Labels[k])
+			}
+			if labels != "" {
+				labels = "{" + labels + "}"
+			}
+			fmt.Fprintf(w, "%s%s %s\n", g.name, labels, strconv.FormatFloat(s.Value, 'g', -1, 64))
+		}
+	}
 }

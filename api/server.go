@@ -111,10 +111,10 @@ func (s *Server) table() []route {
 		{"POST", "/v1/transactions/raw", "user, admin", "Submit a transaction signed by its sender (self-custody); validated, broadcast and tracked", s.submitRawTransaction},
 		{"POST", "/v1/transactions/{id}/cancel", "owner, admin", "Replace a not-yet-mined transaction with a 0-value self-transfer", s.cancelTransaction},
 
-		{"POST", "/v1/collections", "admin", "Deploy an ERC-721 collection", s.createCollection},
+		{"POST", "/v1/collections", "admin", "Deploy an ERC-721 collection; mint_mode \"platform\" (default: the platform wallet sends mints) or \"voucher\" (the platform signs an EIP-712 voucher, the recipient's custodial wallet sends mintWithVoucher, gas from the gas tank)", s.createCollection},
 		{"GET", "/v1/collections", "guest", "List collections", s.listCollections},
 		{"GET", "/v1/collections/{id}", "guest", "One collection", s.getCollection},
-		{"POST", "/v1/collections/{id}/mint", "user, admin", "Store metadata and queue a mint (Idempotency-Key)", s.mint},
+		{"POST", "/v1/collections/{id}/mint", "user, admin", "Store metadata and queue a mint (Idempotency-Key); in a voucher collection the mint is sent from the recipient's own custodial wallet", s.mint},
 		{"GET", "/v1/mints/{id}", "owner, admin", "One mint with its token id once mined", s.getMint},
 		{"POST", "/v1/media", "user, admin", "Upload an image or media file (multipart)", s.uploadMedia},
 		{"GET", "/v1/nfts", "guest", "Indexed tokens (?owner=&collection_id=&contract=&chain_id=)", s.listNFTs},

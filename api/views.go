@@ -123,13 +123,14 @@ type collectionView struct {
 	Status        string    `json:"status"`
 	TransactionID string    `json:"transaction_id"`
 	Minter        address   `json:"minter"`
+	MintMode      string    `json:"mint_mode"`
 	TotalMinted   uint64    `json:"total_minted"`
 	CreatedAt     time.Time `json:"created_at"`
 }
 
 func viewCollection(c *coffer.Collection) collectionView {
 	return collectionView{ID: c.ID, ChainID: c.ChainID, Name: c.Name, Symbol: c.Symbol, BaseURI: c.BaseURI, Address: (*address)(c.Address),
-		Status: c.Status, TransactionID: c.TxID, Minter: address(c.Minter), TotalMinted: c.TotalMinted, CreatedAt: c.CreatedAt}
+		Status: c.Status, TransactionID: c.TxID, Minter: address(c.Minter), MintMode: c.MintMode, TotalMinted: c.TotalMinted, CreatedAt: c.CreatedAt}
 }
 
 type mintView struct {

@@ -10,16 +10,20 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/signer/core/apitypes"
 
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/nft/artifacts"
 	"github.com/cofferhq/coffer/nft/bindings"
 )
 
-// Wallets is what minting needs from custody.
+// Wallets is what minting needs from custody: wallets, and the platform's
+// signature on mint vouchers (audited and policy-checked like any other).
 type Wallets interface {
 	UserWallet(ctx context.Context, userID string) (*coffer.Wallet, error)
 	PlatformWallet(ctx context.Context) (*coffer.Wallet, error)
+	SignTypedData(ctx context.Context, p *coffer.Principal, addr common.Address, td apitypes.TypedData) ([]byte, error)
 }
 
 // Notifier wakes the transaction manager of a chain.
@@ -44,7 +48,13 @@ type Config struct {
 	MaxMetadataBytes  int64
 	AllowMintToOthers bool
 	Chains            []uint64 // chains collections may be deployed on
+	// VoucherTTL is how long a mint voucher stays redeemable (its deadline);
+	// a voucher mint still queued after it fails (default 24h).
+	VoucherTTL time.Duration
 }
+
+// DefaultVoucherTTL is Config.VoucherTTL's default.
+const DefaultVoucherTTL = 24 * time.Hour
 
 // Service creates collections and mints.
 type Service struct {
@@ -60,6 +70,9 @@ type Service struct {
 // New returns the NFT service.
 func New(store coffer.Store, blob coffer.Blob, wallets Wallets, txm Notifier, cfg Config, log *slog.Logger) *Service {
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	if cfg.VoucherTTL <= 0 {
+		cfg.VoucherTTL = DefaultVoucherTTL
+	}
 	return &Service{store: store, blob: blob, wallets: wallets, txm: txm, cfg: cfg, log: log, abi: bindings.NewCofferNFT()}
 }
 
@@ -69,9 +82,14 @@ type CollectionRequest struct {
 	Name    string
 	Symbol  string
 	BaseURI string
+	// MintMode is coffer.MintModePlatform ("" = default) or MintModeVoucher.
+	MintMode string
 }
 
-// CreateCollection queues the deployment of a new collection, minted by the platform wallet.
+// CreateCollection queues the deployment of a new collection, minted by the
+// platform wallet (MINTER_ROLE): it sends the mints itself (mint mode
+// "platform"), or signs a voucher for each that the recipient's own custodial
+// wallet redeems (mint mode "voucher").
 func (s *Service) CreateCollection(ctx context.Context, p *coffer.Principal, req CollectionRequest) (*coffer.Collection, error) {
 	if !p.IsAdmin() {
 		return nil, coffer.Errorf(coffer.EFORBIDDEN, "only admins may create collections")
@@ -84,6 +102,13 @@ func (s *Service) CreateCollection(ctx context.Context, p *coffer.Principal, req
 	}
 	if n := utf8.RuneCountInString(strings.TrimSpace(req.Symbol)); n == 0 || n > 16 {
 		return nil, coffer.Errorf(coffer.EINVALID, "symbol must be 1 to 16 characters")
+	}
+	switch req.MintMode {
+	case "":
+		req.MintMode = coffer.MintModePlatform
+	case coffer.MintModePlatform, coffer.MintModeVoucher:
+	default:
+		return nil, coffer.Errorf(coffer.EINVALID, "mint_mode must be %q or %q", coffer.MintModePlatform, coffer.MintModeVoucher)
 	}
 	if req.BaseURI != "" {
 		if err := validURI(req.BaseURI); err != nil {
@@ -102,7 +127,7 @@ func (s *Service) CreateCollection(ctx context.Context, p *coffer.Principal, req
 	}
 	c := &coffer.Collection{
 		ID: coffer.NewID("col"), ChainID: req.ChainID, Name: req.Name, Symbol: req.Symbol, BaseURI: req.BaseURI,
-		Status: coffer.CollectionPending, TxID: tx.ID, Minter: platform.Address, CreatedAt: now,
+		Status: coffer.CollectionPending, TxID: tx.ID, Minter: platform.Address, MintMode: req.MintMode, CreatedAt: now,
 	}
 	if err := s.preflight(ctx, tx); err != nil {
 		return nil, err
@@ -111,7 +136,7 @@ func (s *Service) CreateCollection(ctx context.Context, p *coffer.Principal, req
 		return nil, err
 	}
 	s.txm.Notify(req.ChainID)
-	s.log.Info("collection queued", "collection", c.ID, "chain_id", c.ChainID, "tx", tx.ID)
+	s.log.Info("collection queued", "collection", c.ID, "chain_id", c.ChainID, "tx", tx.ID, "mint_mode", c.MintMode)
 	return c, nil
 }
 
@@ -163,13 +188,20 @@ func (s *Service) Mint(ctx context.Context, p *coffer.Principal, collectionID st
 	}
 	uri := s.cfg.PublicURL + "/" + key
 	now := time.Now().UTC()
+	mintID := coffer.NewID("mint")
 	tx := &coffer.Transaction{
 		ID: coffer.NewID("tx"), OwnerID: p.UserID, Kind: coffer.KindMint, ChainID: c.ChainID,
 		From: c.Minter, To: c.Address, Value: new(big.Int), Data: s.abi.PackMint(to, uri),
 		Status: coffer.TxQueued, CreatedAt: now, UpdatedAt: now,
 	}
+	if c.MintMode == coffer.MintModeVoucher {
+		if tx.Data, err = s.voucherCall(ctx, p, c, mintID, to, uri, now); err != nil {
+			return nil, false, err
+		}
+		tx.From = to // the recipient redeems the voucher: msg.sender == to
+	}
 	m := &coffer.Mint{
-		ID: coffer.NewID("mint"), CollectionID: c.ID, OwnerID: p.UserID, To: to, TokenURI: uri, Metadata: doc,
+		ID: mintID, CollectionID: c.ID, OwnerID: p.UserID, To: to, TokenURI: uri, Metadata: doc,
 		Status: coffer.MintQueued, TxID: tx.ID, IdempotencyKey: req.IdempotencyKey, RequestHash: req.RequestHash,
 		CreatedAt: now, UpdatedAt: now,
 	}
@@ -187,6 +219,42 @@ func (s *Service) Mint(ctx context.Context, p *coffer.Principal, collectionID st
 	}
 	s.txm.Notify(c.ChainID)
 	return m, true, nil
+}
+
+// VoucherNonce is the MintVoucher nonce of the mint with id mintID:
+// keccak256("coffer/mint-voucher/" + mintID) as a uint256. Mint ids are
+// unique (random, and the store's primary key), so nonces are unique per
+// collection — contract-wide, as CofferNFT requires — without a counter to
+// store or coordinate between processes; a mint retried under the same
+// idempotency key is the same mint and never signs a second voucher.
+func VoucherNonce(mintID string) *big.Int {
+	return new(big.Int).SetBytes(crypto.Keccak256([]byte("coffer/mint-voucher/" + mintID)))
+}
+
+// voucherCall has the platform wallet (the collection's minter) sign a
+// MintVoucher for to through custody — audited as typed_data, checked against
+// its policies — and returns the mintWithVoucher call that to's own custodial
+// wallet sends. to must be a coffer wallet: coffer signs its transactions.
+func (s *Service) voucherCall(ctx context.Context, p *coffer.Principal, c *coffer.Collection, mintID string, to common.Address, uri string, now time.Time) ([]byte, error) {
+	w, err := s.store.Wallet(ctx, to)
+	if coffer.IsNotFound(err) {
+		return nil, coffer.Errorf(coffer.EINVALID, "collection %s mints with vouchers, which the recipient redeems from its own custodial wallet; %s is not a coffer wallet", c.ID, to.Hex())
+	}
+	if err != nil {
+		return nil, err
+	}
+	if w.Disabled {
+		return nil, coffer.Errorf(coffer.EFORBIDDEN, "wallet %s is disabled; it cannot redeem a mint voucher", to.Hex())
+	}
+	v := bindings.MintVoucher{To: to, URI: uri, Nonce: VoucherNonce(mintID), Deadline: big.NewInt(now.Add(s.cfg.VoucherTTL).Unix())}
+	td := v.TypedData(new(big.Int).SetUint64(c.ChainID), *c.Address, c.Name)
+	// The platform signs, on behalf of the caller: the audit record names both.
+	platform := &coffer.Principal{Issuer: "platform", Subject: "mint-voucher for " + p.ID(), Roles: []string{coffer.RoleAdmin}}
+	sig, err := s.wallets.SignTypedData(ctx, platform, c.Minter, td)
+	if err != nil {
+		return nil, err
+	}
+	return s.abi.PackMintWithVoucher(to, uri, v.Nonce, v.Deadline, sig), nil
 }
 
 // replay returns the mint an idempotency key already created, or a conflict
