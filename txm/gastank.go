@@ -243,56 +243,56 @@ func (w *worker) topUps(ctx context.Context, wallet common.Address) (*topUps, er
 }
 
 // tank decides whether tx, from a gas-tank wallet with avail wei to spend,
-// goes now (true), or waits or failed (false; tx is then failed or marked
-// waiting here).
-func (w *worker) tank(ctx context.Context, tx *coffer.Transaction, gas uint64, fees chain.Fees, avail *big.Int) (bool, error) {
+// goes now (true), or waits or failed (false; tx is then failed, or marked
+// waiting here for the top-up returned).
+func (w *worker) tank(ctx context.Context, tx *coffer.Transaction, gas uint64, fees chain.Fees, avail *big.Int) (bool, *coffer.Transaction, error) {
 	g := w.cfg.GasTank
 	need := maxCost(tx, gas, fees)
 	enough := avail.Cmp(need) >= 0
 	if enough {
 		left := new(big.Int).Sub(avail, need)
 		if g.MinBalance == nil || left.Cmp(g.MinBalance) >= 0 {
-			return true, nil
+			return true, nil, nil
 		}
 	}
 	tu, err := w.topUps(ctx, tx.From)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	if enough {
 		// Sends now; tops up the tank behind it unless one is under way.
 		if tu.inflight == nil {
 			if _, _, err := w.queueTopUp(ctx, tx, tu, g.TopUp, nil); err != nil {
-				return false, err
+				return false, nil, err
 			}
 		}
-		return true, nil
+		return true, nil, nil
 	}
 	if valueOf(tx).Cmp(avail) > 0 {
 		w.fail(ctx, tx, fmt.Sprintf("insufficient funds: %s has %s wei available; this transaction sends %s wei (the gas tank pays gas, not value); fund the wallet and send it again",
 			tx.From.Hex(), avail, valueOf(tx)))
-		return false, nil
+		return false, nil, nil
 	}
 	if tu.inflight != nil {
 		w.wait(ctx, tx, tu.inflight)
-		return false, nil
+		return false, tu.inflight, nil
 	}
 	if f := tu.failed; f != nil && !f.CreatedAt.Before(tx.CreatedAt) {
 		w.fail(ctx, tx, fmt.Sprintf("gas tank: top-up %s of %s from the platform wallet %s: %s", f.ID, tx.From.Hex(), f.Status, f.Error))
-		return false, nil
+		return false, nil, nil
 	}
 	short := new(big.Int).Sub(need, avail)
 	topUp, reason, err := w.queueTopUp(ctx, tx, tu, bigMax(g.TopUp, short), short)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	if topUp == nil {
 		w.fail(ctx, tx, fmt.Sprintf("gas tank: %s cannot pay for this transaction (it needs up to %s wei: gas %d × fee %s + value %s; %s wei available) and %s; fund the wallet and send it again",
 			tx.From.Hex(), need, gas, feeOf(fees), valueOf(tx), avail, reason))
-		return false, nil
+		return false, nil, nil
 	}
 	w.wait(ctx, tx, topUp)
-	return false, nil
+	return false, topUp, nil
 }
 
 // queueTopUp queues a top-up of amount to tx.From, trimmed to the daily limit

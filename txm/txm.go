@@ -318,7 +318,7 @@ func (w *worker) sendQueued(ctx context.Context) (int, error) {
 	// less its pending and just-sent transactions), and the wallets whose
 	// earlier transaction waits for a top-up (later ones wait behind it).
 	avail := map[common.Address]*big.Int{}
-	waiting := map[common.Address]bool{}
+	waiting := map[common.Address]*coffer.Transaction{} // the top-up they wait for (nil: none, retried next round)
 	for i, tx := range queued {
 		if errs[i] != nil {
 			if rev := chain.AsRevert(errs[i]); rev != nil {
@@ -339,7 +339,10 @@ func (w *worker) sendQueued(ctx context.Context) (int, error) {
 		// (Nodes differ in when they check: geth's eth_estimateGas already
 		// refuses a value the sender lacks, anvil's does not; both refuse
 		// at eth_sendRawTransaction.)
-		if waiting[tx.From] {
+		if topUp, ok := waiting[tx.From]; ok {
+			if topUp != nil {
+				w.wait(ctx, tx, topUp)
+			}
 			continue
 		}
 		bal, ok := balances[tx.From]
@@ -361,12 +364,12 @@ func (w *worker) sendQueued(ctx context.Context) (int, error) {
 				}
 				avail[tx.From] = new(big.Int).Sub(bal, c)
 			}
-			send, err := w.tank(ctx, tx, gas[i], fees, avail[tx.From])
+			send, topUp, err := w.tank(ctx, tx, gas[i], fees, avail[tx.From])
 			if err != nil {
 				return i, fmt.Errorf("gas tank for %s: %w", tx.ID, err)
 			}
 			if !send {
-				waiting[tx.From] = true
+				waiting[tx.From] = topUp
 				continue
 			}
 		} else if need := maxCost(tx, gas[i], fees); need.Cmp(bal) > 0 {

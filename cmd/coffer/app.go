@@ -12,10 +12,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/cofferhq/coffer"
@@ -258,7 +260,7 @@ func (a *app) wire(ctx context.Context) error {
 		}
 		chains[c.ID] = txm.ChainConfig{Client: client, Confirmations: c.Confirmations, PollInterval: c.PollInterval,
 			FeeSpeed: c.FeeSpeed, FeeBlocks: c.FeeHistoryBlocks, MaxFeePerGas: gweiToWei(c.MaxFeeGwei), GasBuffer: c.GasBuffer,
-			ResubmitAfter: c.ResubmitAfter, BumpPercent: c.FeeBumpPercent}
+			ResubmitAfter: c.ResubmitAfter, BumpPercent: c.FeeBumpPercent, GasTank: gasTank(c.GasTank)}
 		ids = append(ids, c.ID)
 	}
 	if len(ids) == 0 {
@@ -266,8 +268,16 @@ func (a *app) wire(ctx context.Context) error {
 	}
 	chain.RegisterErrors(artifacts.ABI())
 	a.txm = txm.New(a.store, a.custodian, chains, a.log)
+	a.txm.SetPlatform(func(ctx context.Context) (common.Address, error) { // the gas tank's funder
+		w, err := a.custodian.PlatformWallet(ctx)
+		if err != nil {
+			return common.Address{}, err
+		}
+		return w.Address, nil
+	})
 	a.nft = nft.New(a.store, a.blob, a.custodian, a.txm, nft.Config{
 		PublicURL: cfg.HTTP.PublicURL, MaxMetadataBytes: cfg.NFT.MaxMetadataBytes, AllowMintToOthers: cfg.NFT.AllowMintToOthers, Chains: ids,
+		VoucherTTL: cfg.NFT.VoucherTTL,
 	}, a.log)
 	a.txm.OnChange(a.nft.OnTransaction)
 	for _, c := range cfg.Chains {
@@ -304,7 +314,50 @@ func (a *app) wire(ctx context.Context) error {
 	a.api = api.New(api.Deps{Store: a.store, Blob: a.blob, Auth: a.auth, Custody: a.custodian, NFT: a.nft, Txm: a.txm, Log: a.log}, api.Config{
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes, MaxUploadBytes: cfg.HTTP.MaxUploadBytes, CORSOrigins: cfg.HTTP.CORSOrigins, Chains: ids, PublicURL: cfg.HTTP.PublicURL,
 	})
+	registerGasTankGauges(a.api, a.txm)
 	return nil
+}
+
+// gasTank converts a chain's gas_tank block (validated by config) for txm;
+// nil when it is off.
+func gasTank(g config.GasTank) *txm.GasTank {
+	if !g.Enabled() {
+		return nil
+	}
+	wei := func(s string) *big.Int {
+		v, ok := new(big.Int).SetString(s, 10)
+		if !ok {
+			return nil
+		}
+		return v
+	}
+	return &txm.GasTank{TopUp: wei(g.TopUpWei), MinBalance: wei(g.MinBalanceWei), MaxPerWalletPerDay: wei(g.MaxPerWalletPerDayWei), PlatformLow: wei(g.PlatformLowWei)}
+}
+
+// registerGasTankGauges exposes the platform wallet's balance on chains with
+// a gas tank at /metrics, and whether it is below gas_tank.platform_low_wei.
+func registerGasTankGauges(s *api.Server, m *txm.Manager) {
+	s.RegisterGauge("coffer_platform_balance_wei", "Last read balance of the platform wallet (funds gas-tank top-ups), in wei.", func() []api.Sample {
+		var out []api.Sample
+		for _, b := range m.PlatformBalances() {
+			if b.Balance != nil {
+				f, _ := new(big.Float).SetInt(b.Balance).Float64()
+				out = append(out, api.Sample{Labels: map[string]string{"chain_id": strconv.FormatUint(b.ChainID, 10), "address": b.Address.Hex()}, Value: f})
+			}
+		}
+		return out
+	})
+	s.RegisterGauge("coffer_platform_low_balance", "1 when the platform wallet holds less than gas_tank.platform_low_wei on the chain, else 0.", func() []api.Sample {
+		var out []api.Sample
+		for _, b := range m.PlatformBalances() {
+			v := 0.0
+			if b.Low {
+				v = 1
+			}
+			out = append(out, api.Sample{Labels: map[string]string{"chain_id": strconv.FormatUint(b.ChainID, 10)}, Value: v})
+		}
+		return out
+	})
 }
 
 // run serves HTTP and runs the background workers until ctx ends.

@@ -156,7 +156,8 @@ func startDev(ctx context.Context, cfg config.Config, log *slog.Logger) (*devIns
 		return nil, err
 	}
 
-	a.cfg.Chains = []config.Chain{{ID: dc.ChainID(), Name: "dev", RPCURLs: []string{dc.URL()}, Confirmations: 1, PollInterval: 250 * time.Millisecond}}
+	a.cfg.Chains = []config.Chain{{ID: dc.ChainID(), Name: "dev", RPCURLs: []string{dc.URL()}, Confirmations: 1, PollInterval: 250 * time.Millisecond,
+		GasTank: cfg.Dev.GasTank}}
 	a.clients[dc.ChainID()] = client
 	if err := a.wire(ctx); err != nil {
 		return nil, err
