@@ -114,9 +114,18 @@ func (m *Manager) PlatformBalances() []PlatformBalance {
 	return out
 }
 
+// OnPlatformLow registers f, called (from the chain's worker) each time the
+// platform wallet's balance on a gas-tank chain falls below PlatformLow —
+// once per crossing, like the WARN. For an events outbox or alerting.
+func (m *Manager) OnPlatformLow(f func(ctx context.Context, b PlatformBalance)) {
+	m.mu.Lock()
+	m.lowHooks = append(m.lowHooks, f)
+	m.mu.Unlock()
+}
+
 // observePlatform records a balance of the platform wallet and warns when it
 // crosses the chain's PlatformLow.
-func (w *worker) observePlatform(addr common.Address, bal *big.Int) {
+func (w *worker) observePlatform(ctx context.Context, addr common.Address, bal *big.Int) {
 	g := w.cfg.GasTank
 	low := g.PlatformLow != nil && bal.Cmp(g.PlatformLow) < 0
 	w.gmu.Lock()
@@ -127,6 +136,12 @@ func (w *worker) observePlatform(addr common.Address, bal *big.Int) {
 	case low && !was:
 		w.m.log.Warn("txm: platform wallet balance is low; gas-tank top-ups and platform transactions will fail once it is spent",
 			"event", "platform.low_balance", "chain_id", w.id, "address", addr, "balance_wei", bal, "threshold_wei", g.PlatformLow)
+		w.m.mu.Lock()
+		hooks := w.m.lowHooks
+		w.m.mu.Unlock()
+		for _, h := range hooks {
+			h(ctx, PlatformBalance{ChainID: w.id, Address: addr, Balance: new(big.Int).Set(bal), Threshold: g.PlatformLow, Low: true})
+		}
 	case !low && was:
 		w.m.log.Info("txm: platform wallet balance is back above the threshold", "event", "platform.balance_ok",
 			"chain_id", w.id, "address", addr, "balance_wei", bal, "threshold_wei", g.PlatformLow)
@@ -153,7 +168,7 @@ func (w *worker) checkPlatform(ctx context.Context) {
 		w.m.log.Warn("txm: gas tank: platform balance", "chain_id", w.id, "err", err)
 		return
 	}
-	w.observePlatform(p, bal)
+	w.observePlatform(ctx, p, bal)
 }
 
 // tankWallet reports whether from is a user's custodial wallet the gas tank funds.

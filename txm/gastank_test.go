@@ -54,6 +54,8 @@ func TestGasTank(t *testing.T) {
 	milli := big.NewInt(params.Ether / 1000)
 	e.cc.GasTank = &GasTank{TopUp: milli, MaxPerWalletPerDay: milli, PlatformLow: new(big.Int).Mul(big.NewInt(1000), big.NewInt(params.Ether))}
 	m, _ := e.run()
+	lows := make(chan PlatformBalance, 4)
+	m.OnPlatformLow(func(_ context.Context, b PlatformBalance) { lows <- b })
 	m.SetPlatform(func(context.Context) (common.Address, error) { return e.from, nil })
 	user := e.userWallet("usr_1")
 	sink := common.HexToAddress("0x00000000000000000000000000000000000000aa")
@@ -75,6 +77,9 @@ func TestGasTank(t *testing.T) {
 	pb := m.PlatformBalances()
 	if len(pb) != 1 || pb[0].Balance == nil || !pb[0].Low || pb[0].Address != e.from {
 		t.Fatalf("platform balances %+v, want low", pb)
+	}
+	if len(lows) != 1 {
+		t.Fatalf("%d low-balance hooks, want 1 (once per crossing)", len(lows))
 	}
 
 	bal, err := e.client.Balance(context.Background(), user)

@@ -132,6 +132,7 @@ type Manager struct {
 	pmu          sync.Mutex // guards the platform wallet lookup (gastank.go)
 	platformFn   func(ctx context.Context) (common.Address, error)
 	platformAddr *common.Address
+	lowHooks     []func(ctx context.Context, b PlatformBalance) // OnPlatformLow; guarded by mu
 }
 
 // New returns a manager; call Run to start it.
@@ -352,7 +353,7 @@ func (w *worker) sendQueued(ctx context.Context) (int, error) {
 			}
 			balances[tx.From] = bal
 			if p, ok := w.m.platform(ctx); ok && p == tx.From && w.cfg.GasTank.enabled() {
-				w.observePlatform(p, bal)
+				w.observePlatform(ctx, p, bal)
 			}
 		}
 		tank := w.tankWallet(ctx, tx.From)

@@ -56,6 +56,13 @@ func TestVoucherMintGasTank(t *testing.T) {
 		t.Fatalf("collection %+v", col)
 	}
 
+	// A voucher is redeemed by its recipient's custodial wallet: an outside address cannot.
+	outside := common.HexToAddress("0x00000000000000000000000000000000000000e1")
+	err = admin.do(ctx, "POST", "/v1/collections/"+col.ID+"/mint", map[string]any{"to": outside.Hex(), "metadata": map[string]any{"name": "x"}}, nil)
+	if err == nil || !strings.Contains(err.Error(), ": 400 ") || !strings.Contains(err.Error(), "not a coffer wallet") {
+		t.Fatalf("voucher mint to an outside address: %v", err)
+	}
+
 	user := &client{base: cfg.HTTP.PublicURL, http: httpClient()}
 	key, _ := crypto.GenerateKey()
 	if _, err := user.signIn(ctx, key); err != nil {
