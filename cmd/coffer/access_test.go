@@ -16,6 +16,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/config"
 )
 
 // apiResp is a raw answer of the API.
@@ -164,6 +165,7 @@ const typedDataDoc = `{"types":{"EIP712Domain":[{"name":"name","type":"string"},
 // where API.md says so), a guest gets 401, an admin sees everything.
 func TestUsersSeeOnlyTheirOwn(t *testing.T) {
 	cfg := devConfig(t, t.TempDir())
+	cfg.Dev.GasTank = config.GasTank{} // no gas tank: A's unfunded transaction must fail (voucher_e2e_test.go has one)
 	d := startTestDev(t, cfg)
 	defer d.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
