@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/cofferhq/coffer"
 )
@@ -38,29 +40,62 @@ func (s *DB) AppendAuditBatch(ctx context.Context, rs []*coffer.AuditRecord) err
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return s.wrap(err, "read audit log")
 		}
-		// One statement prepared per batch: numbered parameters make a
-		// multi-row INSERT quadratic to parse and bind in SQLite.
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO audit_log (`+auditCols+`) VALUES
-			($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`)
-		if err != nil {
-			return s.wrap(err, "prepare audit append")
-		}
-		defer ins.Close()
+		rows := make([][]any, len(rs))
 		for i, r := range rs {
 			// The hash covers the time as stored, so normalise it first.
 			stamp(&r.Time)
 			r.Seq, r.PrevHash = last+1+int64(i), prev
 			r.Hash = coffer.AuditHash(prev, r)
 			prev = r.Hash
-			_, err := ins.ExecContext(ctx, r.Seq, s.tm(r.Time), r.Principal, addr(r.Wallet), r.KeyID, r.Kind, hash(r.Digest), u64(r.ChainID),
-				addrPtr(r.To), bigArg(r.Value), r.RequestID, r.Outcome, blob(r.PrevHash), r.Hash)
-			if err != nil {
-				return s.wrap(err, "append audit record")
-			}
+			rows[i] = []any{r.Seq, s.tm(r.Time), r.Principal, addr(r.Wallet), r.KeyID, r.Kind, hash(r.Digest), u64(r.ChainID),
+				addrPtr(r.To), bigArg(r.Value), r.RequestID, r.Outcome, blob(r.PrevHash), r.Hash}
+		}
+		if err := s.insertAuditRows(ctx, tx, rows); err != nil {
+			return err
 		}
 		end := rs[len(rs)-1]
 		_, err = tx.ExecContext(ctx, `INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2)
 			ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`, end.Seq, end.Hash)
 		return s.wrap(err, "advance audit head")
 	})
+}
+
+// insertAuditRows inserts the rows: on PostgreSQL as one multi-row INSERT
+// (one round trip); elsewhere (SQLite, in process) with one prepared
+// single-row statement, since numbered parameters make a multi-row INSERT
+// quadratic to parse and bind in SQLite.
+func (s *DB) insertAuditRows(ctx context.Context, tx *sql.Tx, rows [][]any) error {
+	const insert = `INSERT INTO audit_log (` + auditCols + `) VALUES `
+	if s.d.Name == "postgres" {
+		var q strings.Builder
+		q.WriteString(insert)
+		args := make([]any, 0, len(rows)*len(rows[0]))
+		for i, row := range rows {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteByte('(')
+			for j := range row {
+				if j > 0 {
+					q.WriteString(", ")
+				}
+				q.WriteString("$" + strconv.Itoa(len(args)+j+1))
+			}
+			q.WriteByte(')')
+			args = append(args, row...)
+		}
+		_, err := tx.ExecContext(ctx, q.String(), args...)
+		return s.wrap(err, "append audit records")
+	}
+	ins, err := tx.PrepareContext(ctx, insert+`($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`)
+	if err != nil {
+		return s.wrap(err, "prepare audit append")
+	}
+	defer ins.Close()
+	for _, row := range rows {
+		if _, err := ins.ExecContext(ctx, row...); err != nil {
+			return s.wrap(err, "append audit record")
+		}
+	}
+	return nil
 }
