@@ -128,6 +128,35 @@ type Store interface {
 	// chain, nonce) count once, at their largest value. Check and record are
 	// atomic across processes.
 	ReserveSpend(ctx context.Context, sp *Spend, limit *big.Int, window time.Duration) (ok bool, prior *big.Int, err error)
+
+	// Events (the outbox, event.go). The store itself appends the events of
+	// transactions, mints and transfers in the store transaction that changes
+	// them; AppendEvent is for the others. Each event gets one pending
+	// Delivery per webhook subscribed to its type. An event whose ID is taken
+	// is skipped (no error): ids are for de-duplication.
+	AppendEvent(ctx context.Context, e *Event) error
+	Events(ctx context.Context, f EventFilter) ([]*Event, error)
+	Event(ctx context.Context, id string) (*Event, error)
+	// CreateWebhook fills ID and CreatedAt; Webhooks lists them oldest first.
+	CreateWebhook(ctx context.Context, w *Webhook) error
+	Webhook(ctx context.Context, id string) (*Webhook, error)
+	Webhooks(ctx context.Context) ([]*Webhook, error)
+	// DeleteWebhook removes the webhook and its deliveries.
+	DeleteWebhook(ctx context.Context, id string) error
+	// ClaimDeliveries takes up to limit pending deliveries due at now, each the
+	// oldest pending one of its (webhook, subject), with their event and
+	// webhook, and pushes their next attempt to now+lease so that no other
+	// worker takes them meanwhile (FOR UPDATE SKIP LOCKED on PostgreSQL).
+	// A worker that dies leaves them to be retried after the lease.
+	ClaimDeliveries(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]*Delivery, error)
+	// FinishAttempt records an attempt's outcome: d.Status, Attempts,
+	// NextAttemptAt, LastAttemptAt, LastCode, LastError, DeliveredAt.
+	FinishAttempt(ctx context.Context, d *Delivery) error
+	// Deliveries lists a webhook's deliveries, newest first.
+	Deliveries(ctx context.Context, webhookID string, limit int, cursor string) ([]*Delivery, string, error)
+	// PruneEvents deletes events created before t that no pending delivery
+	// needs, and finished deliveries of them; it returns how many events went.
+	PruneEvents(ctx context.Context, before time.Time) (int64, error)
 }
 
 // TxUpdate carries the fields UpdateTransaction changes; nil fields stay.

@@ -156,7 +156,10 @@ func (s *DB) CreateMint(ctx context.Context, m *coffer.Mint, t *coffer.Transacti
 			($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 			m.ID, m.CollectionID, m.OwnerID, addr(m.To), m.TokenURI, blob(m.Metadata), m.Status, m.TxID, hashPtr(m.TxHash),
 			bigArg(m.TokenID), m.Error, nullStr(m.IdempotencyKey), blob(m.RequestHash), s.tm(m.CreatedAt), s.tm(m.UpdatedAt))
-		return s.wrap(err, "mint %s", m.ID)
+		if err != nil {
+			return s.wrap(err, "mint %s", m.ID)
+		}
+		return s.mintEvent(ctx, tx, m)
 	})
 }
 
@@ -195,11 +198,26 @@ func (s *DB) UpdateMint(ctx context.Context, id string, u coffer.MintUpdate) err
 	if u.Error != nil {
 		set += `, error = ` + w.arg(*u.Error)
 	}
-	res, err := s.exec(ctx, `UPDATE mints SET `+set+` WHERE id = `+w.arg(id), w.args...)
-	if err != nil {
-		return s.wrap(err, "update mint %s", id)
-	}
-	return mustAffect(res, "mint %s", id)
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var before string // a change of status is an event
+		if u.Status != "" {
+			if err := tx.QueryRowContext(ctx, `SELECT status FROM mints WHERE id = $1`+s.d.ForUpdate, id).Scan(&before); err != nil {
+				return s.notFound(err, "mint %s", id)
+			}
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE mints SET `+set+` WHERE id = `+w.arg(id), w.args...)
+		if err != nil {
+			return s.wrap(err, "update mint %s", id)
+		}
+		if err := mustAffect(res, "mint %s", id); err != nil || u.Status == before {
+			return err
+		}
+		m, err := scanMint(tx.QueryRowContext(ctx, `SELECT `+mintCols+` FROM mints WHERE id = $1`, id))
+		if err != nil {
+			return s.wrap(err, "mint %s", id)
+		}
+		return s.mintEvent(ctx, tx, m)
+	})
 }
 
 // ApplyTransfers upserts each token with its new owner (last write wins, in
@@ -231,6 +249,10 @@ func (s *DB) ApplyTransfers(ctx context.Context, chainID uint64, transfers []cof
 				if err := s.putBlock(ctx, tx, chainID, t.BlockNumber, t.BlockHash); err != nil {
 					return err
 				}
+			}
+			t.ChainID = chainID
+			if err := s.transferEvent(ctx, tx, t); err != nil {
+				return err
 			}
 		}
 		if err := s.putBlock(ctx, tx, chainID, block, h); err != nil {

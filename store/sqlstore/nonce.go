@@ -197,5 +197,5 @@ func (s *DB) storeSigned(ctx context.Context, tx *sql.Tx, t *coffer.Transaction,
 		u64(nonce+1), u64(t.ChainID), addr(t.From)); err != nil {
 		return s.wrap(err, "advance nonce of %s", t.From.Hex())
 	}
-	return nil
+	return s.appendEvent(ctx, tx, coffer.TransactionEvent(t))
 }

@@ -48,7 +48,7 @@ func (s *DB) insertTx(ctx context.Context, q querier, t *coffer.Transaction) err
 			return err
 		}
 	}
-	return nil
+	return s.appendEvent(ctx, q, coffer.TransactionEvent(t))
 }
 
 func (s *DB) insertAttempt(ctx context.Context, q querier, txID string, a *coffer.TxAttempt) error {
@@ -277,7 +277,10 @@ func (s *DB) CancelQueued(ctx context.Context, id string) error {
 			return s.wrap(err, "cancel transaction %s", id)
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 1 {
-			return err
+			if err != nil {
+				return err
+			}
+			return s.txEvent(ctx, tx, id)
 		}
 		var status string
 		if err := tx.QueryRowContext(ctx, `SELECT status FROM transactions WHERE id = $1`, id).Scan(&status); err != nil {
@@ -289,6 +292,12 @@ func (s *DB) CancelQueued(ctx context.Context, id string) error {
 
 func (s *DB) UpdateTransaction(ctx context.Context, id string, u coffer.TxUpdate) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
+		var before string // the status, when u may change it: a change is an event
+		if u.Status != "" {
+			if err := tx.QueryRowContext(ctx, `SELECT status FROM transactions WHERE id = $1`+s.d.ForUpdate, id).Scan(&before); err != nil {
+				return s.notFound(err, "transaction %s", id)
+			}
+		}
 		var w where
 		set := `updated_at = ` + w.arg(s.tm(now()))
 		if u.Status != "" {
@@ -325,7 +334,10 @@ func (s *DB) UpdateTransaction(ctx context.Context, id string, u coffer.TxUpdate
 		if err != nil {
 			return s.wrap(err, "update transaction %s", id)
 		}
-		return mustAffect(res, "transaction %s", id)
+		if err := mustAffect(res, "transaction %s", id); err != nil || u.Status == before {
+			return err
+		}
+		return s.txEvent(ctx, tx, id)
 	})
 }
 

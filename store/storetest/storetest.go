@@ -75,6 +75,8 @@ func Run(t *testing.T, open func(t *testing.T) coffer.Store) {
 		{"WalletPolicy", testWalletPolicy},
 		{"Spends", testSpends},
 		{"SpendRace", testSpendRace},
+		{"EventsOutbox", testEventsOutbox},
+		{"WebhookDeliveries", testWebhookDeliveries},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
