@@ -561,6 +561,30 @@ func (l *mintLoad) run(ctx context.Context, lo, hi, workers int) {
 	wg.Wait()
 }
 
+// runPaced is run with one mint started every interval.
+func (l *mintLoad) runPaced(ctx context.Context, lo, hi, workers int, every time.Duration) {
+	jobs := make(chan int, hi-lo)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range jobs {
+				l.one(ctx, i)
+			}
+		})
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for i := lo; i < hi && ctx.Err() == nil; i++ {
+		jobs <- i
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+		}
+	}
+	close(jobs)
+	wg.Wait()
+}
+
 func (l *mintLoad) one(ctx context.Context, i int) {
 	c := l.servers[i%len(l.servers)]
 	key := mintKey(i)

@@ -248,12 +248,20 @@ func (m *Manager) Cancel(ctx context.Context, id string) (*coffer.Transaction, e
 // revert is refused before it is queued, with the decoded reason (EINVALID),
 // spending nothing. On success it sets tx.Gas (with the chain's buffer) when
 // unset, so the worker does not estimate again.
+//
+// A node that cannot be reached (or rate-limits) within PreflightTimeout
+// does not refuse the transaction: it is queued unchecked, and the worker
+// estimates its gas once the node is back — an estimate that reverts then
+// fails it with the reason, before any nonce is taken. An outage delays
+// transactions; it does not stop the API from taking them.
 func (m *Manager) Preflight(ctx context.Context, tx *coffer.Transaction) error {
 	c := m.Client(tx.ChainID)
 	if c == nil {
 		return coffer.Errorf(coffer.EINVALID, "chain %d is not configured", tx.ChainID)
 	}
-	gas, err := c.EstimateGas(ctx, ethereum.CallMsg{From: tx.From, To: tx.To, Value: tx.Value, Data: tx.Data})
+	pctx, cancel := context.WithTimeout(ctx, PreflightTimeout)
+	gas, err := c.EstimateGas(pctx, ethereum.CallMsg{From: tx.From, To: tx.To, Value: tx.Value, Data: tx.Data})
+	cancel()
 	if err == nil {
 		if tx.Gas == 0 {
 			tx.Gas = uint64(float64(gas) * m.chains[tx.ChainID].cfg.GasBuffer) // the worker need not estimate again
@@ -266,8 +274,15 @@ func (m *Manager) Preflight(ctx context.Context, tx *coffer.Transaction) error {
 	if chain.Classify(err) == chain.ErrInsufficientFunds {
 		return coffer.Errorf(coffer.EINVALID, "%s cannot pay for the transaction: insufficient funds", tx.From.Hex())
 	}
+	if k := chain.Classify(err); (k == chain.ErrTransport || k == chain.ErrRateLimited) && ctx.Err() == nil {
+		m.log.Warn("txm: node unreachable; queueing the transaction without a gas estimate", "chain_id", tx.ChainID, "err", err)
+		return nil
+	}
 	return coffer.WrapError(coffer.EUNAVAILABLE, err, "chain %d node unavailable", tx.ChainID)
 }
+
+// PreflightTimeout bounds Preflight's gas estimate (retries included).
+const PreflightTimeout = 5 * time.Second
 
 // SubmitRaw takes a transaction its sender signed (self-custody): it must
 // decode, be of a supported type (legacy with an EIP-155 chain id, EIP-2930

@@ -510,6 +510,11 @@ func (w *worker) broadcast(ctx context.Context, tx *coffer.Transaction) error {
 		w.bumpNow[tx.ID] = true
 		w.m.log.Info("txm: node wants higher fees; bumping", "tx", tx.ID, "hash", tx.Hash, "kind", kind)
 	case chain.ErrTransport, chain.ErrRateLimited, chain.ErrNonceTooHigh:
+		if kind != chain.ErrNonceTooHigh {
+			// Not delivered: send it again next round, not after Rebroadcast
+			// — every later nonce of the sender waits behind this one.
+			delete(w.lastSent, tx.ID)
+		}
 		w.m.log.Warn("txm: broadcast failed; will retry", "tx", tx.ID, "hash", tx.Hash, "kind", kind, "err", err)
 	default:
 		// Insufficient funds, gas limit, anything else the node refuses.
