@@ -604,6 +604,10 @@ type MintReport struct {
 	Raw       float64 // raw chain mints/s
 	RawWall   time.Duration
 	CPU       time.Duration // process CPU time during the coffer phase
+	Queued    latencies // server: accepted until signed and stored (first attempt)
+	OnChain   latencies // server: first attempt until confirmed
+	Blocks    int       // blocks the mints landed in
+	txIDs     map[string]bool
 }
 
 type mintOpts struct {
@@ -748,6 +752,18 @@ chain and the same number of mints sent from one key with pre-assigned nonces.`,
 	fmt.Fprintf(w, "  accept     %s\n", rep.Accept)
 	fmt.Fprintf(w, "  confirm    %s (from the 202; resolution %s)\n", rep.Confirm, o.poll)
 	fmt.Fprintf(w, "  failed     %d\n", rep.Failed)
+	listers := users
+	if admin != nil {
+		listers = []*client{admin}
+	}
+	if q, oc, blocks, gas, err := benchMintStages(ctx, listers, rep.txIDs); err != nil {
+		fmt.Fprintf(w, "  stages     could not read the transactions back: %v\n", err)
+	} else if len(q) > 0 {
+		rep.Queued, rep.OnChain, rep.Blocks = q, oc, blocks
+		fmt.Fprintf(w, "  queued     %s (server clock: accepted → signed and stored)\n", q)
+		fmt.Fprintf(w, "  on chain   %s (server clock: signed → confirmed)\n", oc)
+		fmt.Fprintf(w, "  blocks     %d, %.1f mints per block, gas limit %d per mint\n", blocks, float64(len(q))/float64(max(1, blocks)), gas)
+	}
 	if rep.Mints > 0 {
 		fmt.Fprintf(w, "  cpu        %s over %s (%.2f cores), %s per mint%s\n", rep.CPU.Round(time.Millisecond), rep.Wall.Round(time.Millisecond),
 			rep.CPU.Seconds()/rep.Wall.Seconds(), (rep.CPU / time.Duration(rep.Mints)).Round(time.Microsecond),
@@ -769,7 +785,7 @@ chain and the same number of mints sent from one key with pre-assigned nonces.`,
 }
 
 type benchMint struct {
-	id       string
+	id, tx   string
 	by       *client // reads the mint: the admin key if given, else its owner
 	accepted time.Time
 	done     bool
@@ -833,7 +849,7 @@ func benchMintLoad(ctx context.Context, hc *http.Client, admin *client, users []
 					if admin != nil {
 						by = admin
 					}
-					accepted = append(accepted, &benchMint{id: m.ID, by: by, accepted: now})
+					accepted = append(accepted, &benchMint{id: m.ID, tx: m.TransactionID, by: by, accepted: now})
 				}
 				mu.Unlock()
 			}
@@ -940,7 +956,74 @@ func benchMintLoad(ctx context.Context, hc *http.Client, admin *client, users []
 	slices.Sort(confirmLat)
 	rep.Confirm = confirmLat
 	rep.Rate = float64(doneCount) / rep.Wall.Seconds()
+	rep.txIDs = make(map[string]bool, len(accepted))
+	for _, m := range accepted {
+		rep.txIDs[m.tx] = true
+	}
 	return nil
+}
+
+// benchMintStages reads the mints' transactions back (after the timed run)
+// and splits the time to confirm by the server's own timestamps: queued until
+// signed and stored (the first attempt), then until confirmed.
+func benchMintStages(ctx context.Context, listers []*client, ids map[string]bool) (queued, onChain latencies, blocks int, gas uint64, err error) {
+	seenBlock := map[uint64]bool{}
+	seen := map[string]bool{}
+	var gasSum, n uint64
+	for _, c := range listers {
+		cursor := ""
+		for {
+			var page struct {
+				Items []struct {
+					ID          string
+					Status      string
+					Gas         *string `json:"gas"`
+					BlockNumber *uint64 `json:"block_number"`
+					Attempts    []struct {
+						CreatedAt time.Time `json:"created_at"`
+					}
+					CreatedAt time.Time `json:"created_at"`
+					UpdatedAt time.Time `json:"updated_at"`
+				}
+				NextCursor string `json:"next_cursor"`
+			}
+			q := "/v1/transactions?kind=mint&limit=500"
+			if cursor != "" {
+				q += "&cursor=" + url.QueryEscape(cursor)
+			}
+			if err := c.do(ctx, "GET", q, nil, &page); err != nil {
+				return nil, nil, 0, 0, err
+			}
+			for _, t := range page.Items {
+				if !ids[t.ID] || seen[t.ID] || t.Status != "confirmed" || len(t.Attempts) == 0 {
+					continue
+				}
+				seen[t.ID] = true
+				queued = append(queued, t.Attempts[0].CreatedAt.Sub(t.CreatedAt))
+				onChain = append(onChain, t.UpdatedAt.Sub(t.Attempts[0].CreatedAt))
+				if t.BlockNumber != nil {
+					seenBlock[*t.BlockNumber] = true
+				}
+				if t.Gas != nil {
+					var g uint64
+					if _, err := fmt.Sscan(*t.Gas, &g); err == nil {
+						gasSum += g
+						n++
+					}
+				}
+			}
+			if page.NextCursor == "" {
+				break
+			}
+			cursor = page.NextCursor
+		}
+	}
+	slices.Sort(queued)
+	slices.Sort(onChain)
+	if n > 0 {
+		gas = gasSum / n
+	}
+	return queued, onChain, len(seenBlock), gas, nil
 }
 
 // benchRaw is the raw chain run's result.

@@ -59,10 +59,13 @@ func TestBenchMintEmbedded(t *testing.T) {
 	if rep.Mints != 20 || rep.Failed != 0 || rep.Errors.total() != 0 || len(rep.Accept) != 20 || len(rep.Confirm) != 20 {
 		t.Fatalf("confirmed %d, failed %d, errors %v, accepts %d, confirms %d", rep.Mints, rep.Failed, rep.Errors, len(rep.Accept), len(rep.Confirm))
 	}
+	if len(rep.Queued) != 20 || len(rep.OnChain) != 20 || rep.Blocks == 0 {
+		t.Fatalf("stages: %d queued, %d on chain, %d blocks", len(rep.Queued), len(rep.OnChain), rep.Blocks)
+	}
 	if rep.Raw <= 0 {
 		t.Fatalf("no raw chain rate: %+v", rep)
 	}
-	for _, want := range []string{"command    coffer bench mint --embedded", "cpu ", "raw        20 CofferNFT mints", "mints/s", "accept ", "confirm ", "errors     0"} {
+	for _, want := range []string{"command    coffer bench mint --embedded", "cpu ", "raw        20 CofferNFT mints", "mints/s", "accept ", "confirm ", "queued ", "on chain ", "errors     0"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q", want)
 		}
