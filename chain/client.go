@@ -325,3 +325,23 @@ func (c *Client) Logs(ctx context.Context, q ethereum.FilterQuery) (logs []types
 	})
 	return logs, err
 }
+
+// RawCall runs one JSON-RPC call with the same failover and retries as the
+// typed methods (for proxying; result is usually a *json.RawMessage). Node
+// answers (JSON-RPC errors) are returned as they are.
+func (c *Client) RawCall(ctx context.Context, result any, method string, args ...any) error {
+	return c.do(ctx, func(ctx context.Context, _ *ethclient.Client, rc *rpc.Client) error {
+		return rc.CallContext(ctx, result, method, args...)
+	})
+}
+
+// BatchCall sends elems as one JSON-RPC batch, failing over and retrying on
+// transport errors; each element's own error is in its Error field.
+func (c *Client) BatchCall(ctx context.Context, elems []rpc.BatchElem) error {
+	return c.do(ctx, func(ctx context.Context, _ *ethclient.Client, rc *rpc.Client) error {
+		for i := range elems {
+			elems[i].Error = nil
+		}
+		return rc.BatchCallContext(ctx, elems)
+	})
+}
