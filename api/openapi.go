@@ -43,6 +43,12 @@ func (s *Server) openapi(w http.ResponseWriter, r *http.Request) error {
 		if !strings.Contains(rt.who, "guest") {
 			op["security"] = []map[string][]string{{"bearer": {}}}
 		}
+		if rt.method == "ANY" {
+			for _, m := range []string{"get", "post", "put", "patch", "delete"} {
+				paths[p][m] = op
+			}
+			continue
+		}
 		paths[p][strings.ToLower(rt.method)] = op
 	}
 	writeJSON(w, http.StatusOK, map[string]any{

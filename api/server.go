@@ -29,7 +29,16 @@ type Deps struct {
 	Custody custody.Custodian // in process, or a remote `coffer signer`
 	NFT     *nft.Service
 	Txm     *txm.Manager
+	Gateway Gateway // chain access; nil: its routes answer 503
 	Log     *slog.Logger
+}
+
+// Gateway serves chain access (package gateway): JSON-RPC per chain and
+// the proxy routes. Each writes its own answer; an error it returns is
+// written as an API error.
+type Gateway interface {
+	RPC(w http.ResponseWriter, r *http.Request) error
+	Proxy(w http.ResponseWriter, r *http.Request) error
 }
 
 // Server serves the HTTP API.
@@ -122,12 +131,19 @@ func (s *Server) table() []route {
 		{"GET", "/metadata/{key...}", "guest", "Stored NFT metadata JSON", s.getMetadata},
 		{"GET", "/media/{key...}", "guest", "Stored media", s.getMetadata},
 
+		{"POST", "/v1/rpc/{chain_id}", "guest, user, admin", "JSON-RPC 2.0 (single and batch) to the chain's node: reads by role allowlist and rate limit; eth_accounts, eth_sendTransaction, eth_signTransaction, personal_sign, eth_sign, eth_signTypedData_v4 answered with the caller's custodial wallets", s.rpc},
+		{"ANY", "/v1/proxy/{name}/{path...}", "per route", "Configured third-party Web3 HTTP API: path allowlist, secret headers injected server-side, per-role rate limits", s.proxy},
+
 		{"GET", "/v1/audit", "admin", "The signing audit log (?wallet=&principal=&kind=&outcome=&since=&until=&limit=&cursor=)", s.listAudit},
 	}
 }
 
 func (s *Server) routes() {
 	for _, rt := range s.table() {
+		if rt.method == "ANY" {
+			s.handle(rt.path, rt.h)
+			continue
+		}
 		s.handle(rt.method+" "+rt.path, rt.h)
 	}
 	s.mux.HandleFunc("GET /metrics", s.metrics.serve)
@@ -135,4 +151,18 @@ func (s *Server) routes() {
 	s.handle("/", func(w http.ResponseWriter, r *http.Request) error {
 		return coffer.Errorf(coffer.ENOTFOUND, "no route for %s %s", r.Method, r.URL.Path)
 	})
+}
+
+func (s *Server) rpc(w http.ResponseWriter, r *http.Request) error {
+	if s.Gateway == nil {
+		return coffer.Errorf(coffer.EUNAVAILABLE, "the JSON-RPC gateway is not configured on this server")
+	}
+	return s.Gateway.RPC(w, r)
+}
+
+func (s *Server) proxy(w http.ResponseWriter, r *http.Request) error {
+	if s.Gateway == nil {
+		return coffer.Errorf(coffer.ENOTFOUND, "no proxy route %q", r.PathValue("name"))
+	}
+	return s.Gateway.Proxy(w, r)
 }
