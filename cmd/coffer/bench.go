@@ -604,9 +604,9 @@ type MintReport struct {
 	Raw       float64 // raw chain mints/s
 	RawWall   time.Duration
 	CPU       time.Duration // process CPU time during the coffer phase
-	Queued    latencies // server: accepted until signed and stored (first attempt)
-	OnChain   latencies // server: first attempt until confirmed
-	Blocks    int       // blocks the mints landed in
+	Queued    latencies     // server: accepted until signed and stored (first attempt)
+	OnChain   latencies     // server: first attempt until confirmed
+	Blocks    int           // blocks the mints landed in
 	txIDs     map[string]bool
 }
 
@@ -856,7 +856,8 @@ func benchMintLoad(ctx context.Context, hc *http.Client, admin *client, users []
 		})
 	}
 	sendersDone := make(chan struct{})
-	go func() { wg.Wait(); close(sendersDone) }()
+	var sendersEnd time.Duration // written before sendersDone closes
+	go func() { wg.Wait(); sendersEnd = time.Since(start); close(sendersDone) }()
 
 	// Follow, at a cost independent of the backlog: mints of one minter are
 	// mined in nonce order, which is about the order they were accepted, so
@@ -890,8 +891,8 @@ func benchMintLoad(ctx context.Context, hc *http.Client, admin *client, users []
 		pending = append(pending, accepted[taken:]...)
 		taken = len(accepted)
 		mu.Unlock()
-		if sent && rep.AcceptEnd == 0 {
-			rep.AcceptEnd = time.Since(start)
+		if sent {
+			rep.AcceptEnd = sendersEnd
 		}
 		for i := 0; i < len(pending); {
 			chunk := pending[i:min(i+window, len(pending))]
