@@ -137,6 +137,8 @@ type Store interface {
 	AppendEvent(ctx context.Context, e *Event) error
 	Events(ctx context.Context, f EventFilter) ([]*Event, error)
 	Event(ctx context.Context, id string) (*Event, error)
+	// LastEventSeq is the Seq of the newest event (0 when none).
+	LastEventSeq(ctx context.Context) (int64, error)
 	// CreateWebhook fills ID and CreatedAt; Webhooks lists them oldest first.
 	CreateWebhook(ctx context.Context, w *Webhook) error
 	Webhook(ctx context.Context, id string) (*Webhook, error)

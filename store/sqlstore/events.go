@@ -158,6 +158,14 @@ func (s *DB) Event(ctx context.Context, id string) (*coffer.Event, error) {
 	return e, nil
 }
 
+func (s *DB) LastEventSeq(ctx context.Context) (int64, error) {
+	var seq sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT MAX(seq) FROM events`).Scan(&seq); err != nil {
+		return 0, s.wrap(err, "last event")
+	}
+	return seq.Int64, nil
+}
+
 func (s *DB) CreateWebhook(ctx context.Context, wh *coffer.Webhook) error {
 	defaultID(&wh.ID, "wh")
 	stamp(&wh.CreatedAt)

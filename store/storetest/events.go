@@ -29,6 +29,9 @@ func allEvents(t *testing.T, s coffer.Store, f coffer.EventFilter) []*coffer.Eve
 // transaction's or mint's status and with every transfer, in order, visible
 // to their owners; the same transfer indexed again is the same event.
 func testEventsOutbox(t *testing.T, s coffer.Store) {
+	if last, err := s.LastEventSeq(ctx); err != nil || last != 0 {
+		t.Fatalf("last event of an empty outbox: %d, %v", last, err)
+	}
 	ok(t, s.CreateWallet(ctx, &coffer.Wallet{Address: address(3), OwnerID: "usr_rcpt", Backend: coffer.BackendLocal, KeyID: "k3"}))
 	c, ctx0 := newCollection("c")
 	ok(t, s.CreateCollection(ctx, c, ctx0))
@@ -86,6 +89,9 @@ func testEventsOutbox(t *testing.T, s coffer.Store) {
 		[]string{"mint.pending " + m.ID, "mint.mined " + m.ID, "transaction.cancelled " + other.ID})
 	if got := allEvents(t, s, coffer.EventFilter{After: all[0].Seq, Limit: 2}); len(got) != 2 || got[0].Seq != all[1].Seq {
 		t.Fatalf("after/limit: %v", eventTypes(got))
+	}
+	if last, err := s.LastEventSeq(ctx); err != nil || last != all[len(all)-1].Seq {
+		t.Fatalf("last event seq %d, %v", last, err)
 	}
 	e, err := s.Event(ctx, all[3].ID)
 	ok(t, err)
