@@ -525,6 +525,7 @@ type mintLoad struct {
 	to       common.Address
 	accepted atomic.Int64
 	retries  atomic.Int64
+	shift    int // mint i goes to servers[(i+shift)%len(servers)]
 
 	mu      sync.Mutex
 	answers map[string][]string // idempotency key → mint ids answered
@@ -586,7 +587,7 @@ func (l *mintLoad) runPaced(ctx context.Context, lo, hi, workers int, every time
 }
 
 func (l *mintLoad) one(ctx context.Context, i int) {
-	c := l.servers[i%len(l.servers)]
+	c := l.servers[(i+l.shift)%len(l.servers)]
 	key := mintKey(i)
 	for try := 0; ; try++ {
 		var m mintView
