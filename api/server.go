@@ -7,6 +7,7 @@ import (
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/auth"
 	"github.com/cofferhq/coffer/custody"
+	"github.com/cofferhq/coffer/events"
 	"github.com/cofferhq/coffer/nft"
 	"github.com/cofferhq/coffer/txm"
 )
@@ -29,7 +30,8 @@ type Deps struct {
 	Custody custody.Custodian // in process, or a remote `coffer signer`
 	NFT     *nft.Service
 	Txm     *txm.Manager
-	Gateway Gateway // chain access; nil: its routes answer 503
+	Events  *events.Service // webhooks and GET /v1/events; nil: not served
+	Gateway Gateway         // chain access; nil: its routes answer 503
 	Log     *slog.Logger
 }
 
@@ -133,6 +135,13 @@ func (s *Server) table() []route {
 
 		{"POST", "/v1/rpc/{chain_id}", "guest, user, admin", "JSON-RPC 2.0 (single and batch) to the chain's node: reads by role allowlist and rate limit; eth_accounts, eth_sendTransaction, eth_signTransaction, personal_sign, eth_sign, eth_signTypedData_v4 answered with the caller's custodial wallets", s.rpc},
 		{"ANY", "/v1/proxy/{name}/{path...}", "per route", "Configured third-party Web3 HTTP API: path allowlist, secret headers injected server-side, per-role rate limits", s.proxy},
+
+		{"POST", "/v1/webhooks", "admin", "Register a webhook {url, events, secret?}; the secret (generated when omitted) is shown once", s.createWebhook},
+		{"GET", "/v1/webhooks", "admin", "List webhooks (without secrets)", s.listWebhooks},
+		{"GET", "/v1/webhooks/{id}", "admin", "One webhook (without its secret)", s.getWebhook},
+		{"DELETE", "/v1/webhooks/{id}", "admin", "Delete a webhook and its pending deliveries", s.deleteWebhook},
+		{"GET", "/v1/webhooks/{id}/deliveries", "admin", "A webhook's deliveries, newest first (?limit=&cursor=)", s.listDeliveries},
+		{"GET", "/v1/events", "user, admin", "Server-Sent Events stream of the caller's events (?types=; Last-Event-ID resumes)", s.streamEvents},
 
 		{"GET", "/v1/audit", "admin", "The signing audit log (?wallet=&principal=&kind=&outcome=&since=&until=&limit=&cursor=)", s.listAudit},
 	}

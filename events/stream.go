@@ -67,10 +67,10 @@ func (s *Service) Stream(ctx context.Context, w http.ResponseWriter, req StreamR
 		for {
 			es, err := s.store.Events(ctx, f)
 			if err != nil {
-				if ctx.Err() != nil {
-					return nil
+				if ctx.Err() == nil {
+					s.log.Warn("events: stream read failed; closing it (the client resumes with Last-Event-ID)", "err", err)
 				}
-				return err
+				return nil
 			}
 			if len(es) == 0 {
 				break
