@@ -35,6 +35,9 @@ type Config struct {
 	Auth     Auth     `yaml:"auth"`
 	NFT      NFT      `yaml:"nft"`
 	Policy   Policy   `yaml:"policy"`
+	RPC      RPC      `yaml:"rpc"`
+	Proxy    Proxy    `yaml:"proxy"`
+	Events   Events   `yaml:"events"`
 
 	// src maps a key ("http.addr", "chains[0].id") to where its value came
 	// from ("COFFER_HTTP_ADDR", "--http-addr", "coffer.yaml:3") for errors.
@@ -189,6 +192,24 @@ type Dev struct {
 	Persist     bool          `yaml:"persist"`      // keep the chain in ChainDir
 	ChainDir    string        `yaml:"chain_dir"`
 	GasTank     GasTank       `yaml:"gas_tank"` // the dev chain's gas tank (on by default)
+	// EventsAllowPrivateTargets lets `coffer dev` deliver webhooks to
+	// loopback and private addresses whatever events.allow_private_targets says.
+	EventsAllowPrivateTargets bool `yaml:"events_allow_private_targets"`
+}
+
+// Events configures webhook deliveries and the event stream (docs/EVENTS.md).
+type Events struct {
+	// AllowPrivateTargets lets webhooks reach loopback, private and other
+	// non-public addresses (checked on every resolved address).
+	AllowPrivateTargets bool          `yaml:"allow_private_targets"`
+	Timeout             time.Duration `yaml:"timeout"`       // per delivery attempt
+	MaxAge              time.Duration `yaml:"max_age"`       // retries stop once an event is this old
+	RetryInitial        time.Duration `yaml:"retry_initial"` // first retry after about this, doubling (with jitter)
+	RetryMax            time.Duration `yaml:"retry_max"`     // longest wait between attempts
+	PollInterval        time.Duration `yaml:"poll_interval"` // outbox reads (other processes' events; local ones wake at once)
+	Retention           time.Duration `yaml:"retention"`     // events and finished deliveries are pruned after this
+	Concurrency         int64         `yaml:"concurrency"`   // deliveries in flight per process
+	Heartbeat           time.Duration `yaml:"heartbeat"`     // SSE comment interval
 }
 
 // Auth configures sessions, Sign-In with Ethereum and OIDC.
@@ -246,6 +267,45 @@ type TypedDataDomain struct {
 	ChainID           uint64 `yaml:"chain_id"`
 }
 
+// RPC configures the JSON-RPC gateway, POST /v1/rpc/{chain_id}.
+type RPC struct {
+	RateLimit      int64         `yaml:"rate_limit"`       // calls per minute per signed-in principal; 0 = no limit
+	GuestRateLimit int64         `yaml:"guest_rate_limit"` // calls per minute per guest address; 0 = no limit
+	MaxBatch       int64         `yaml:"max_batch"`        // calls per batch
+	MaxBodyBytes   int64         `yaml:"max_body_bytes"`
+	MaxLogBlocks   uint64        `yaml:"max_log_blocks"` // eth_getLogs block range
+	SendWait       time.Duration `yaml:"send_wait"`      // eth_sendTransaction: wait for the managed transaction's hash
+	// Extra pass-through methods per role (each role also gets those of the
+	// roles below it); only admin_methods may name admin_, debug_, personal_,
+	// miner_, txpool_, engine_… methods.
+	GuestMethods []string `yaml:"guest_methods"`
+	UserMethods  []string `yaml:"user_methods"`
+	AdminMethods []string `yaml:"admin_methods"`
+}
+
+// Proxy configures ANY /v1/proxy/{name}/…: third-party HTTP APIs behind
+// coffer's sign-in, their keys injected server-side.
+type Proxy struct {
+	MaxRequestBytes int64        `yaml:"max_request_bytes"`
+	Routes          []ProxyRoute `yaml:"routes"`
+}
+
+// ProxyRoute is one proxied API. Upstream and the values of Headers and Query
+// may be "env:NAME", read from the environment at start.
+type ProxyRoute struct {
+	Name             string            `yaml:"name"`
+	Upstream         string            `yaml:"upstream"`
+	AllowPaths       []string          `yaml:"allow_paths"`
+	Methods          []string          `yaml:"methods"`
+	Headers          map[string]string `yaml:"headers"`
+	Query            map[string]string `yaml:"query"`
+	Roles            []string          `yaml:"roles"`
+	RateLimit        int64             `yaml:"rate_limit"` // per principal per minute; 0 = no limit
+	Timeout          time.Duration     `yaml:"timeout"`
+	MaxResponseBytes int64             `yaml:"max_response_bytes"`
+	ForwardClientIP  bool              `yaml:"forward_client_ip"`
+}
+
 // Default returns the built-in defaults. Derived values (paths under DataDir,
 // PublicURL, SIWE, issuer, chain defaults) are left empty for Resolve.
 func Default() Config {
@@ -266,9 +326,10 @@ func Default() Config {
 		Signer:   Signer{Timeout: 10 * time.Second},
 		Platform: Platform{PrivateKeyEnv: "COFFER_PLATFORM_KEY"},
 		Dev: Dev{
-			RPCAddr: "127.0.0.1:8545",
-			ChainID: 1337,
-			Persist: true,
+			RPCAddr:                   "127.0.0.1:8545",
+			ChainID:                   1337,
+			Persist:                   true,
+			EventsAllowPrivateTargets: true,
 			GasTank: GasTank{
 				MinBalanceWei:         "1000000000000000",     // 0.001 ETH
 				TopUpWei:              "10000000000000000",    // 0.01 ETH
@@ -284,6 +345,11 @@ func Default() Config {
 		},
 		NFT:    NFT{MaxMetadataBytes: 64 << 10, VoucherTTL: 24 * time.Hour},
 		Policy: Policy{RawHash: "admins"},
+		RPC: RPC{RateLimit: 600, GuestRateLimit: 120, MaxBatch: 100, MaxBodyBytes: 1 << 20, MaxLogBlocks: 10_000,
+			SendWait: 30 * time.Second},
+		Proxy: Proxy{MaxRequestBytes: 1 << 20},
+		Events: Events{Timeout: 10 * time.Second, MaxAge: 24 * time.Hour, RetryInitial: 5 * time.Second, RetryMax: time.Hour,
+			PollInterval: time.Second, Retention: 7 * 24 * time.Hour, Concurrency: 8, Heartbeat: 15 * time.Second},
 	}
 }
 

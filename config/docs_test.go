@@ -56,6 +56,7 @@ func TestExampleFileLoads(t *testing.T) {
 	}
 	c.Chains, c.Auth.OIDC, c.src, d.src = nil, nil, nil, nil
 	c.Policy.TypedDataDomains = nil
+	c.Proxy.Routes = nil
 	if len(c.HTTP.CORSOrigins) == 0 {
 		c.HTTP.CORSOrigins = nil
 	}

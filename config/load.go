@@ -255,6 +255,7 @@ var settings = []setting{
 	{key: "dev.block_period", env: "COFFER_DEV_BLOCK_PERIOD", flag: "block-period", usage: "dev chain block period (0 = mine on each transaction)"},
 	{key: "dev.fresh", env: "COFFER_DEV_FRESH", flag: "fresh", usage: "start the dev chain and database afresh"},
 	{key: "dev.persist", env: "COFFER_DEV_PERSIST", flag: "persist", usage: "keep the dev chain on disk"},
+	{key: "dev.events_allow_private_targets", env: "COFFER_DEV_EVENTS_ALLOW_PRIVATE_TARGETS"},
 	{key: "dev.chain_dir", env: "COFFER_DEV_CHAIN_DIR"},
 
 	{key: "auth.issuer", env: "COFFER_AUTH_ISSUER"},
@@ -272,11 +273,32 @@ var settings = []setting{
 	{key: "nft.max_metadata_bytes", env: "COFFER_NFT_MAX_METADATA_BYTES"},
 	{key: "nft.voucher_ttl", env: "COFFER_NFT_VOUCHER_TTL"},
 
+	{key: "events.allow_private_targets", env: "COFFER_EVENTS_ALLOW_PRIVATE_TARGETS"},
+	{key: "events.timeout", env: "COFFER_EVENTS_TIMEOUT"},
+	{key: "events.max_age", env: "COFFER_EVENTS_MAX_AGE"},
+	{key: "events.retry_initial", env: "COFFER_EVENTS_RETRY_INITIAL"},
+	{key: "events.retry_max", env: "COFFER_EVENTS_RETRY_MAX"},
+	{key: "events.poll_interval", env: "COFFER_EVENTS_POLL_INTERVAL"},
+	{key: "events.retention", env: "COFFER_EVENTS_RETENTION"},
+	{key: "events.concurrency", env: "COFFER_EVENTS_CONCURRENCY"},
+	{key: "events.heartbeat", env: "COFFER_EVENTS_HEARTBEAT"},
+
 	{key: "policy.chain_ids", env: "COFFER_POLICY_CHAIN_IDS"},
 	{key: "policy.to", env: "COFFER_POLICY_TO"},
 	{key: "policy.max_value_per_tx", env: "COFFER_POLICY_MAX_VALUE_PER_TX"},
 	{key: "policy.max_value_per_day", env: "COFFER_POLICY_MAX_VALUE_PER_DAY"},
 	{key: "policy.raw_hash", env: "COFFER_POLICY_RAW_HASH"},
+
+	{key: "rpc.rate_limit", env: "COFFER_RPC_RATE_LIMIT"},
+	{key: "rpc.guest_rate_limit", env: "COFFER_RPC_GUEST_RATE_LIMIT"},
+	{key: "rpc.max_batch", env: "COFFER_RPC_MAX_BATCH"},
+	{key: "rpc.max_body_bytes", env: "COFFER_RPC_MAX_BODY_BYTES"},
+	{key: "rpc.max_log_blocks", env: "COFFER_RPC_MAX_LOG_BLOCKS"},
+	{key: "rpc.send_wait", env: "COFFER_RPC_SEND_WAIT"},
+	{key: "rpc.guest_methods", env: "COFFER_RPC_GUEST_METHODS"},
+	{key: "rpc.user_methods", env: "COFFER_RPC_USER_METHODS"},
+	{key: "rpc.admin_methods", env: "COFFER_RPC_ADMIN_METHODS"},
+	{key: "proxy.max_request_bytes", env: "COFFER_PROXY_MAX_REQUEST_BYTES"},
 }
 
 func init() {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net/url"
 	"regexp"
 	"slices"
 )
@@ -29,7 +30,47 @@ func (c Config) Redacted() Config {
 		}
 		c.Chains[i].RPCURLs = urls
 	}
+	c.Proxy.Routes = slices.Clone(c.Proxy.Routes)
+	for i := range c.Proxy.Routes {
+		rt := &c.Proxy.Routes[i]
+		rt.Upstream = redactUpstream(rt.Upstream)
+		rt.Headers = maskValues(rt.Headers)
+		rt.Query = maskValues(rt.Query)
+	}
 	return c
+}
+
+// maskValues masks every value but env:NAME references (they name a secret,
+// they do not hold it).
+func maskValues(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		if !envRef.MatchString(v) && v != "" {
+			v = Mask
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// redactUpstream keeps a proxy upstream's scheme and host: API keys live in
+// paths and queries as often as in passwords.
+func redactUpstream(u string) string {
+	if envRef.MatchString(u) {
+		return u
+	}
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" {
+		return Mask
+	}
+	out := p.Scheme + "://" + p.Host
+	if (p.Path != "" && p.Path != "/") || p.RawQuery != "" || p.User != nil {
+		out += "/" + Mask
+	}
+	return out
 }
 
 var (

@@ -305,6 +305,19 @@ func (c *Config) Resolve() error {
 
 	positive("nft.max_metadata_bytes", c.NFT.MaxMetadataBytes)
 	positiveDur("nft.voucher_ttl", c.NFT.VoucherTTL)
+	c.checkGateway(bad) // gateway.go
+	for key, d := range map[string]time.Duration{"events.timeout": c.Events.Timeout, "events.max_age": c.Events.MaxAge,
+		"events.retry_initial": c.Events.RetryInitial, "events.retry_max": c.Events.RetryMax, "events.poll_interval": c.Events.PollInterval,
+		"events.retention": c.Events.Retention, "events.heartbeat": c.Events.Heartbeat} {
+		positiveDur(key, d)
+	}
+	positive("events.concurrency", c.Events.Concurrency)
+	if c.Events.RetryMax > 0 && c.Events.RetryInitial > c.Events.RetryMax {
+		bad("events.retry_initial", "must not exceed events.retry_max (%s), got %s", c.Events.RetryMax, c.Events.RetryInitial)
+	}
+	if c.Events.MaxAge > 0 && c.Events.Retention < c.Events.MaxAge {
+		bad("events.retention", "must be at least events.max_age (%s): events are kept while they may be retried, got %s", c.Events.MaxAge, c.Events.Retention)
+	}
 	return errors.Join(errs...)
 }
 
