@@ -311,7 +311,11 @@ func (a *app) wire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.api = api.New(api.Deps{Store: a.store, Blob: a.blob, Auth: a.auth, Custody: a.custodian, NFT: a.nft, Txm: a.txm, Log: a.log}, api.Config{
+	gw, err := newGateway(cfg, a.store, a.custodian, a.txm, a.log) // gateway.go
+	if err != nil {
+		return err
+	}
+	a.api = api.New(api.Deps{Store: a.store, Blob: a.blob, Auth: a.auth, Custody: a.custodian, NFT: a.nft, Txm: a.txm, Gateway: gw, Log: a.log}, api.Config{
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes, MaxUploadBytes: cfg.HTTP.MaxUploadBytes, CORSOrigins: cfg.HTTP.CORSOrigins, Chains: ids, PublicURL: cfg.HTTP.PublicURL,
 	})
 	registerGasTankGauges(a.api, a.txm)
