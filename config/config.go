@@ -346,7 +346,7 @@ func Default() Config {
 		NFT:    NFT{MaxMetadataBytes: 64 << 10, VoucherTTL: 24 * time.Hour},
 		Policy: Policy{RawHash: "admins"},
 		RPC: RPC{RateLimit: 600, GuestRateLimit: 120, MaxBatch: 100, MaxBodyBytes: 1 << 20, MaxLogBlocks: 10_000,
-			SendWait: 30 * time.Second},
+			SendWait: 20 * time.Second},
 		Proxy: Proxy{MaxRequestBytes: 1 << 20},
 		Events: Events{Timeout: 10 * time.Second, MaxAge: 24 * time.Hour, RetryInitial: 5 * time.Second, RetryMax: time.Hour,
 			PollInterval: time.Second, Retention: 7 * 24 * time.Hour, Concurrency: 8, Heartbeat: 15 * time.Second},

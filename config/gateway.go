@@ -40,6 +40,8 @@ func (c *Config) checkGateway(bad func(key, format string, args ...any)) {
 	}
 	if r.SendWait <= 0 {
 		bad("rpc.send_wait", "must be positive, got %s", r.SendWait)
+	} else if c.HTTP.WriteTimeout > 0 && r.SendWait >= c.HTTP.WriteTimeout {
+		bad("rpc.send_wait", "%s must be shorter than http.write_timeout (%s), or the answer is cut off", r.SendWait, c.HTTP.WriteTimeout)
 	}
 	for _, l := range []struct {
 		key   string

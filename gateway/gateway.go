@@ -97,7 +97,7 @@ const (
 	DefaultMaxBatch        = 100 // ethers' batchMaxCount
 	DefaultMaxBodyBytes    = 1 << 20
 	DefaultMaxLogBlocks    = 10_000
-	DefaultSendWait        = 30 * time.Second
+	DefaultSendWait        = 20 * time.Second // below http.write_timeout's default
 	DefaultProxyTimeout    = 30 * time.Second
 	DefaultProxyMaxResp    = 5 << 20
 	DefaultProxyMaxRequest = 1 << 20
