@@ -28,6 +28,13 @@ type Indexer struct {
 	log      *slog.Logger
 	abi      *bindings.CofferNFT
 	wake     chan struct{}
+	onApply  []func(ctx context.Context, ts []coffer.Transfer)
+}
+
+// OnTransfers registers a hook called after transfers are applied (and
+// their nft.transfer events written by the store); call before Run.
+func (ix *Indexer) OnTransfers(h func(ctx context.Context, ts []coffer.Transfer)) {
+	ix.onApply = append(ix.onApply, h)
 }
 
 // New returns an indexer for one chain; interval is how often it polls the head.
@@ -149,6 +156,9 @@ func (ix *Indexer) Step(ctx context.Context) (bool, error) {
 		}
 	}
 	if len(transfers) > 0 {
+		for _, h := range ix.onApply {
+			h(ctx, transfers)
+		}
 		ix.log.Debug("indexer: applied transfers", "chain_id", ix.chainID, "from", from, "to", to, "transfers", len(transfers))
 	}
 	return to < head, nil

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,6 +29,7 @@ import (
 	"github.com/cofferhq/coffer/chain"
 	"github.com/cofferhq/coffer/config"
 	"github.com/cofferhq/coffer/custody"
+	"github.com/cofferhq/coffer/events"
 	"github.com/cofferhq/coffer/indexer"
 	"github.com/cofferhq/coffer/keys/awskms"
 	"github.com/cofferhq/coffer/keys/local"
@@ -52,6 +54,7 @@ type app struct {
 	txm      *txm.Manager
 	nft      *nft.Service
 	indexers []*indexer.Indexer
+	events   *events.Service
 	clients  map[uint64]*chain.Client
 	api      *api.Server
 	closers  []func()
@@ -292,6 +295,17 @@ func (a *app) wire(ctx context.Context) error {
 			}
 		}
 	})
+	// Events: the store writes them with each change; these hooks (after the
+	// NFT service's, so a mint's own event is written too) only wake the
+	// delivery worker and the streams before their next poll.
+	ec := cfg.Events
+	a.events = events.New(a.store, events.Config{AllowPrivateTargets: ec.AllowPrivateTargets, Timeout: ec.Timeout, MaxAge: ec.MaxAge,
+		RetryInitial: ec.RetryInitial, RetryMax: ec.RetryMax, PollInterval: ec.PollInterval, Retention: ec.Retention,
+		Concurrency: int(ec.Concurrency), Heartbeat: ec.Heartbeat}, a.log)
+	a.txm.OnChange(func(context.Context, *coffer.Transaction, *types.Receipt) { a.events.Notify() })
+	for _, ix := range a.indexers {
+		ix.OnTransfers(func(context.Context, []coffer.Transfer) { a.events.Notify() })
+	}
 
 	key, created, err := auth.LoadOrCreateSigningKey(cfg.Auth.SigningKeyFile)
 	if err != nil {
@@ -315,7 +329,7 @@ func (a *app) wire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.api = api.New(api.Deps{Store: a.store, Blob: a.blob, Auth: a.auth, Custody: a.custodian, NFT: a.nft, Txm: a.txm, Gateway: gw, Log: a.log}, api.Config{
+	a.api = api.New(api.Deps{Store: a.store, Blob: a.blob, Auth: a.auth, Custody: a.custodian, NFT: a.nft, Txm: a.txm, Events: a.events, Gateway: gw, Log: a.log}, api.Config{
 		MaxBodyBytes: cfg.HTTP.MaxBodyBytes, MaxUploadBytes: cfg.HTTP.MaxUploadBytes, CORSOrigins: cfg.HTTP.CORSOrigins, Chains: ids, PublicURL: cfg.HTTP.PublicURL,
 	})
 	registerGasTankGauges(a.api, a.txm)
@@ -381,6 +395,8 @@ func (a *app) run(ctx context.Context, ready func(addr string)) error {
 	for _, ix := range a.indexers {
 		wg.Go(func() { ix.Run(bg) })
 	}
+	wg.Go(func() { a.events.Run(bg) })
+	wg.Go(func() { publishLowBalance(bg, a.txm, a.events, a.log) })
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if ready != nil {
@@ -469,4 +485,31 @@ func checkMaster(ctx context.Context, ks coffer.KeyStore, master local.MasterKey
 		}
 	}
 	return fmt.Errorf("the configured master key (%s) wrapped none of the %d local keys (they use %s): wrong master key, passphrase or KMS key?", master.ID(), len(recs), recs[0].MasterID)
+}
+
+// publishLowBalance turns the gas tank's platform balance readings into
+// platform.low_balance events: one when a chain's platform wallet falls
+// below gas_tank.platform_low_wei (again after it recovered), for admins.
+func publishLowBalance(ctx context.Context, m *txm.Manager, ev *events.Service, log *slog.Logger) {
+	low := map[uint64]bool{}
+	t := time.NewTicker(15 * time.Second)
+	defer t.Stop()
+	for {
+		for _, b := range m.PlatformBalances() {
+			if b.Low && !low[b.ChainID] && b.Balance != nil {
+				data, _ := json.Marshal(map[string]any{"chain_id": b.ChainID, "address": b.Address.Hex(), "balance_wei": b.Balance.String(),
+					"threshold_wei": fmt.Sprint(b.Threshold)})
+				if err := ev.Publish(ctx, &coffer.Event{Type: coffer.EventLowBalance, Subject: fmt.Sprintf("platform:%d", b.ChainID), Data: data}); err != nil {
+					log.Warn("events: publish platform.low_balance", "err", err)
+					continue
+				}
+			}
+			low[b.ChainID] = b.Low
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -159,6 +159,9 @@ func startDev(ctx context.Context, cfg config.Config, log *slog.Logger) (*devIns
 	a.cfg.Chains = []config.Chain{{ID: dc.ChainID(), Name: "dev", RPCURLs: []string{dc.URL()}, Confirmations: 1, PollInterval: 250 * time.Millisecond,
 		GasTank: cfg.Dev.GasTank}}
 	a.clients[dc.ChainID()] = client
+	if cfg.Dev.EventsAllowPrivateTargets { // a receiver on this machine
+		a.cfg.Events.AllowPrivateTargets = true
+	}
 	if err := a.wire(ctx); err != nil {
 		return nil, err
 	}
