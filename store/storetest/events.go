@@ -2,8 +2,10 @@ package storetest
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -244,5 +246,49 @@ func testWebhookDeliveries(t *testing.T, s coffer.Store) {
 	ok(t, err)
 	if n != 0 {
 		t.Fatalf("pruned %d events with pending deliveries", n)
+	}
+}
+
+// testClaimRace: workers claiming concurrently (several connections; FOR
+// UPDATE SKIP LOCKED on PostgreSQL) never take the same delivery twice, and
+// together take them all.
+func testClaimRace(t *testing.T, s coffer.Store) {
+	wh := &coffer.Webhook{URL: "https://example.com/race", Events: []string{"*"}, Secret: "x"}
+	ok(t, s.CreateWebhook(ctx, wh))
+	const n = 120
+	for i := range n {
+		ok(t, s.AppendEvent(ctx, &coffer.Event{Type: coffer.EventLowBalance, Subject: fmt.Sprint("race:", i), Data: json.RawMessage(`{}`)}))
+	}
+	var mu sync.Mutex
+	seen := map[int64]int{}
+	var wg sync.WaitGroup
+	now := time.Now()
+	for range 6 {
+		wg.Go(func() {
+			for {
+				ds, err := s.ClaimDeliveries(ctx, now, 7, time.Hour)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(ds) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, d := range ds {
+					seen[d.EventSeq]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(seen) != n {
+		t.Fatalf("claimed %d of %d deliveries", len(seen), n)
+	}
+	for seq, c := range seen {
+		if c != 1 {
+			t.Fatalf("delivery of event %d claimed %d times", seq, c)
+		}
 	}
 }
