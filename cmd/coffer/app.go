@@ -303,6 +303,7 @@ func (a *app) wire(ctx context.Context) error {
 		RetryInitial: ec.RetryInitial, RetryMax: ec.RetryMax, PollInterval: ec.PollInterval, Retention: ec.Retention,
 		Concurrency: int(ec.Concurrency), Heartbeat: ec.Heartbeat}, a.log)
 	a.txm.OnChange(func(context.Context, *coffer.Transaction, *types.Receipt) { a.events.Notify() })
+	a.txm.OnPlatformLow(publishLowBalance(a.events, a.log))
 	for _, ix := range a.indexers {
 		ix.OnTransfers(func(context.Context, []coffer.Transfer) { a.events.Notify() })
 	}
@@ -396,7 +397,6 @@ func (a *app) run(ctx context.Context, ready func(addr string)) error {
 		wg.Go(func() { ix.Run(bg) })
 	}
 	wg.Go(func() { a.events.Run(bg) })
-	wg.Go(func() { publishLowBalance(bg, a.txm, a.events, a.log) })
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if ready != nil {
@@ -487,29 +487,15 @@ func checkMaster(ctx context.Context, ks coffer.KeyStore, master local.MasterKey
 	return fmt.Errorf("the configured master key (%s) wrapped none of the %d local keys (they use %s): wrong master key, passphrase or KMS key?", master.ID(), len(recs), recs[0].MasterID)
 }
 
-// publishLowBalance turns the gas tank's platform balance readings into
-// platform.low_balance events: one when a chain's platform wallet falls
-// below gas_tank.platform_low_wei (again after it recovered), for admins.
-func publishLowBalance(ctx context.Context, m *txm.Manager, ev *events.Service, log *slog.Logger) {
-	low := map[uint64]bool{}
-	t := time.NewTicker(15 * time.Second)
-	defer t.Stop()
-	for {
-		for _, b := range m.PlatformBalances() {
-			if b.Low && !low[b.ChainID] && b.Balance != nil {
-				data, _ := json.Marshal(map[string]any{"chain_id": b.ChainID, "address": b.Address.Hex(), "balance_wei": b.Balance.String(),
-					"threshold_wei": fmt.Sprint(b.Threshold)})
-				if err := ev.Publish(ctx, &coffer.Event{Type: coffer.EventLowBalance, Subject: fmt.Sprintf("platform:%d", b.ChainID), Data: data}); err != nil {
-					log.Warn("events: publish platform.low_balance", "err", err)
-					continue
-				}
-			}
-			low[b.ChainID] = b.Low
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+// publishLowBalance makes the gas tank's "platform wallet below
+// gas_tank.platform_low_wei" (once per crossing) a platform.low_balance event
+// for admins.
+func publishLowBalance(ev *events.Service, log *slog.Logger) func(context.Context, txm.PlatformBalance) {
+	return func(ctx context.Context, b txm.PlatformBalance) {
+		data, _ := json.Marshal(map[string]any{"chain_id": b.ChainID, "address": b.Address.Hex(), "balance_wei": fmt.Sprint(b.Balance),
+			"threshold_wei": fmt.Sprint(b.Threshold)})
+		if err := ev.Publish(ctx, &coffer.Event{Type: coffer.EventLowBalance, Subject: fmt.Sprintf("platform:%d", b.ChainID), Data: data}); err != nil {
+			log.Warn("events: publish platform.low_balance", "err", err)
 		}
 	}
 }
