@@ -67,6 +67,19 @@ type Store interface {
 	// one store transaction, so a nonce is used only if its signed bytes are
 	// stored. It fails with ECONFLICT if the transaction is no longer queued.
 	AssignNonce(ctx context.Context, id string, sign func(tx *Transaction, nonce uint64) (*TxAttempt, error)) (*Transaction, error)
+	// AssignNonces is AssignNonce for a run of transactions of one (chain,
+	// sender), in the order of ids: the queued ones take consecutive nonces
+	// from the next one, sign is called for each (concurrently, so that a
+	// signer writing audit records can group them), and every signed
+	// attempt, the nonces and status pending are persisted in ONE store
+	// transaction. The result is aligned with ids; an entry is nil when that
+	// transaction took no nonce: it is missing or no longer queued (skipped),
+	// or sign failed for it or an earlier one. A failing sign returns an
+	// *AssignError naming the transaction: it and the ones after it take no
+	// nonce and stay queued, the ones before are stored and returned. Any
+	// other error stores nothing. ids of different chains or senders are
+	// EINVALID.
+	AssignNonces(ctx context.Context, ids []string, sign func(tx *Transaction, nonce uint64) (*TxAttempt, error)) ([]*Transaction, error)
 	// AddAttempt records a replacement and makes it the transaction's current hash.
 	AddAttempt(ctx context.Context, id string, a *TxAttempt) error
 	// CreateSignedTransaction inserts a transaction signed elsewhere (self-custody,

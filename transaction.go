@@ -1,6 +1,7 @@
 package coffer
 
 import (
+	"fmt"
 	"math/big"
 	"time"
 
@@ -98,3 +99,14 @@ type TxReceipt struct {
 	ContractAddress *common.Address
 	Error           string
 }
+
+// AssignError is Store.AssignNonces' answer when sign failed for transaction
+// ID: it and the transactions after it in the batch took no nonce. Err is
+// sign's error (its code is the error's code).
+type AssignError struct {
+	ID  string
+	Err error
+}
+
+func (e *AssignError) Error() string { return fmt.Sprintf("sign %s: %v", e.ID, e.Err) }
+func (e *AssignError) Unwrap() error { return e.Err }

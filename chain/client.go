@@ -14,6 +14,7 @@ import (
 
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/rpc"
@@ -271,6 +272,40 @@ func (c *Client) SendRaw(ctx context.Context, raw []byte) error {
 		return fmt.Errorf("chain: decode raw transaction: %w", err)
 	}
 	return c.Send(ctx, tx)
+}
+
+// sendBatchSize bounds one eth_sendRawTransaction batch (providers limit
+// batch sizes; geth's default is 1,000 calls).
+const sendBatchSize = 100
+
+// SendRawBatch broadcasts signed transactions with JSON-RPC batches of
+// eth_sendRawTransaction (in the order given, up to sendBatchSize per
+// request), so that a node receives a sender's run of nonces together.
+// errs[i] is the node's answer to raws[i] (nil: accepted), to be classified
+// as SendRaw's; a batch that fails as a whole (transport, after the client's
+// retries and failover) gives its error to each of its transactions, and an
+// answer missing from a batch counts as a transport error.
+func (c *Client) SendRawBatch(ctx context.Context, raws [][]byte) []error {
+	errs := make([]error, len(raws))
+	for start := 0; start < len(raws); start += sendBatchSize {
+		part := raws[start:min(start+sendBatchSize, len(raws))]
+		batch := make([]rpc.BatchElem, len(part))
+		for i, raw := range part {
+			batch[i] = rpc.BatchElem{Method: "eth_sendRawTransaction", Args: []any{hexutil.Bytes(raw)}, Result: new(common.Hash)}
+		}
+		err := c.BatchCall(ctx, batch)
+		for i := range part {
+			switch {
+			case err != nil:
+				errs[start+i] = err
+			case errors.Is(batch[i].Error, rpc.ErrMissingBatchResponse):
+				errs[start+i] = fmt.Errorf("%w: %v", ErrTransport, batch[i].Error)
+			default:
+				errs[start+i] = batch[i].Error
+			}
+		}
+	}
+	return errs
 }
 
 // Receipts fetches the receipts of hashes in one batch; a nil entry means

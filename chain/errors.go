@@ -28,6 +28,9 @@ var (
 	ErrOther                  = errors.New("node error")
 )
 
+var kinds = []error{ErrNonceTooLow, ErrNonceTooHigh, ErrAlreadyKnown, ErrReplacementUnderpriced, ErrUnderpriced,
+	ErrInsufficientFunds, ErrRateLimited, ErrReverted, ErrTransport, ErrGasLimit, ErrOther}
+
 // Classify returns the kind of a node error (nil for nil). It looks at
 // JSON-RPC codes first and falls back to the phrases geth, anvil, erigon,
 // nethermind and besu use.
@@ -37,6 +40,11 @@ func Classify(err error) error {
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return ErrTransport
+	}
+	for _, k := range kinds {
+		if errors.Is(err, k) {
+			return k // already classified (wrapped by this package)
+		}
 	}
 	var rerr *RevertError
 	if errors.As(err, &rerr) {

@@ -34,9 +34,17 @@
 //
 // Each chain has one worker. A round (on a wake-up from Notify, or every
 // PollInterval) prices the queue once (eth_feeHistory, FeeSpeed; see
-// chain.SuggestFeesFor), estimates gas concurrently (GasBuffer), assigns
-// nonces and broadcasts in queue order, then follows pending and mined
-// transactions:
+// chain.SuggestFeesFor), estimates gas concurrently (GasBuffer), and takes
+// each sender's run of queued transactions, in queue order, through
+// Store.AssignNonces: consecutive nonces, signed concurrently (custody's
+// audit records group-commit) and stored in one store transaction per run
+// of up to 128 — a signer's refusal fails that transaction and the rest of
+// the run is assigned again, so nonces stay contiguous. Only then is
+// everything signed broadcast, in nonce order, as JSON-RPC batches of
+// eth_sendRawTransaction (chain.Client.SendRawBatch), each answer
+// classified as for a single send; the node receives the run together and
+// packs it into few blocks. Then the round follows pending and mined
+// transactions (replacements and cancels are signed and sent one by one):
 //   - first sight in this process (a restart): re-broadcast the same bytes;
 //   - every Rebroadcast: the same bytes again;
 //   - newest attempt older than ResubmitAfter, or the node said
@@ -66,6 +74,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -320,6 +329,14 @@ func (w *worker) sendQueued(ctx context.Context) (int, error) {
 	// earlier transaction waits for a top-up (later ones wait behind it).
 	avail := map[common.Address]*big.Int{}
 	waiting := map[common.Address]*coffer.Transaction{} // the top-up they wait for (nil: none, retried next round)
+	// What may take a nonce, per sender in queue order: each sender's run
+	// is signed and stored in one store transaction, then broadcast.
+	runs := map[common.Address][]*coffer.Transaction{}
+	var senders []common.Address
+	gasOf := map[string]uint64{}
+	tanked := map[string]bool{}
+	var perr error // stops the selection; what was selected still goes out
+	n := len(queued)
 	for i, tx := range queued {
 		if errs[i] != nil {
 			if rev := chain.AsRevert(errs[i]); rev != nil {
@@ -332,7 +349,8 @@ func (w *worker) sendQueued(ctx context.Context) (int, error) {
 				w.fail(ctx, tx, fmt.Sprintf("insufficient funds: %s cannot pay this transaction's value (%s wei): %v", tx.From.Hex(), valueOf(tx), errs[i]))
 				continue
 			}
-			return i, fmt.Errorf("estimate gas for %s: %w", tx.ID, errs[i])
+			n, perr = i, fmt.Errorf("estimate gas for %s: %w", tx.ID, errs[i])
+			break
 		}
 		// A sender that cannot pay for the transaction fails it here, before
 		// it takes a nonce: the node would refuse it, and a nonce that is
@@ -349,7 +367,8 @@ func (w *worker) sendQueued(ctx context.Context) (int, error) {
 		bal, ok := balances[tx.From]
 		if !ok {
 			if bal, err = w.cfg.Client.Balance(ctx, tx.From); err != nil {
-				return i, fmt.Errorf("balance of %s: %w", tx.From, err)
+				n, perr = i, fmt.Errorf("balance of %s: %w", tx.From, err)
+				break
 			}
 			balances[tx.From] = bal
 			if p, ok := w.m.platform(ctx); ok && p == tx.From && w.cfg.GasTank.enabled() {
@@ -361,53 +380,115 @@ func (w *worker) sendQueued(ctx context.Context) (int, error) {
 			if avail[tx.From] == nil {
 				c, err := w.committed(ctx, tx.From)
 				if err != nil {
-					return i, err
+					n, perr = i, err
+					break
 				}
 				avail[tx.From] = new(big.Int).Sub(bal, c)
 			}
 			send, topUp, err := w.tank(ctx, tx, gas[i], fees, avail[tx.From])
 			if err != nil {
-				return i, fmt.Errorf("gas tank for %s: %w", tx.ID, err)
+				n, perr = i, fmt.Errorf("gas tank for %s: %w", tx.ID, err)
+				break
 			}
 			if !send {
 				waiting[tx.From] = topUp
 				continue
 			}
+			// Counted as spent now: the transactions after it in this
+			// round see what is left.
+			avail[tx.From].Sub(avail[tx.From], maxCost(tx, gas[i], fees))
 		} else if need := maxCost(tx, gas[i], fees); need.Cmp(bal) > 0 {
 			w.fail(ctx, tx, fmt.Sprintf("insufficient funds: %s holds %s wei; this transaction needs up to %s wei (gas %d × fee %s + value %s); fund the wallet and send it again",
 				tx.From.Hex(), bal, need, gas[i], feeOf(fees), valueOf(tx)))
 			continue
 		}
 		if err := w.syncNonce(ctx, tx.From); err != nil {
-			return i, err
+			n, perr = i, err
+			break
 		}
-		signed, err := w.m.store.AssignNonce(ctx, tx.ID, func(t *coffer.Transaction, nonce uint64) (*coffer.TxAttempt, error) {
-			return w.sign(ctx, t, nonce, gas[i], fees)
-		})
-		if err != nil {
-			if coffer.ErrorCode(err) == coffer.ECONFLICT {
-				continue // taken by another process
-			}
-			if coffer.ErrorCode(err) != coffer.EINTERNAL {
-				w.fail(ctx, tx, "signing refused: "+coffer.ErrorMessage(err))
-				continue
-			}
-			return i, fmt.Errorf("assign nonce to %s: %w", tx.ID, err)
+		if _, ok := runs[tx.From]; !ok {
+			senders = append(senders, tx.From)
 		}
-		if tank {
-			avail[tx.From].Sub(avail[tx.From], maxCost(tx, gas[i], fees))
-			if strings.HasPrefix(signed.Error, Waiting) {
+		runs[tx.From] = append(runs[tx.From], tx)
+		gasOf[tx.ID] = gas[i]
+		tanked[tx.ID] = tank
+	}
+	sign := func(t *coffer.Transaction, nonce uint64) (*coffer.TxAttempt, error) {
+		return w.sign(ctx, t, nonce, gasOf[t.ID], fees)
+	}
+	var sent []*coffer.Transaction
+	for _, from := range senders {
+		signed, err := w.assignRun(ctx, runs[from], sign)
+		for _, t := range signed {
+			if tanked[t.ID] && strings.HasPrefix(t.Error, Waiting) {
 				clear := ""
-				if err := w.m.store.UpdateTransaction(ctx, signed.ID, coffer.TxUpdate{Error: &clear}); err == nil {
-					signed.Error = ""
+				if err := w.m.store.UpdateTransaction(ctx, t.ID, coffer.TxUpdate{Error: &clear}); err == nil {
+					t.Error = ""
 				}
 			}
 		}
-		w.broadcast(ctx, signed)
-		w.m.emit(ctx, signed, nil)
+		sent = append(sent, signed...)
+		if err != nil {
+			perr = err
+			break
+		}
 	}
-	return len(queued), nil
+	// One JSON-RPC batch, each sender's transactions in nonce order: the
+	// node receives them together and can pack them into few blocks.
+	w.broadcastAll(ctx, sent)
+	for _, t := range sent {
+		w.m.emit(ctx, t, nil)
+	}
+	return n, perr
 }
+
+// assignRun gives nonces to run (one sender, queue order) and stores their
+// signed bytes, maxAssign at a time, each in one store transaction. A
+// transaction the signer refuses fails (it took no nonce) and the rest of
+// the run goes on; one no longer queued is skipped. It returns what was
+// signed and stored, in nonce order, and an error that stopped it (the
+// rest stays queued).
+func (w *worker) assignRun(ctx context.Context, run []*coffer.Transaction, sign func(*coffer.Transaction, uint64) (*coffer.TxAttempt, error)) ([]*coffer.Transaction, error) {
+	var out []*coffer.Transaction
+	for len(run) > 0 {
+		part := run[:min(len(run), maxAssign)]
+		ids := make([]string, len(part))
+		for i, t := range part {
+			ids[i] = t.ID
+		}
+		got, err := w.m.store.AssignNonces(ctx, ids, sign)
+		for _, t := range got {
+			if t != nil {
+				out = append(out, t)
+			}
+		}
+		var ae *coffer.AssignError
+		if err != nil && !errors.As(err, &ae) {
+			return out, fmt.Errorf("assign nonces to %d transactions of %s: %w", len(ids), part[0].From, err)
+		}
+		if ae == nil {
+			run = run[len(part):]
+			continue
+		}
+		at := slices.Index(ids, ae.ID)
+		switch code := coffer.ErrorCode(ae.Err); {
+		case at < 0:
+			return out, fmt.Errorf("assign nonces: %w", err)
+		case code == coffer.ECONFLICT:
+			// taken by another process
+		case code == coffer.EINTERNAL:
+			return out, fmt.Errorf("assign nonce to %s: %w", ae.ID, ae.Err)
+		default:
+			w.fail(ctx, part[at], "signing refused: "+coffer.ErrorMessage(ae.Err))
+		}
+		run = run[at+1:] // the ones after it took no nonce: again
+	}
+	return out, nil
+}
+
+// maxAssign is the most transactions of one sender signed and stored in one
+// store transaction.
+const maxAssign = 128
 
 // maxCost is the most tx can cost its sender: gas × max fee + value.
 func maxCost(tx *coffer.Transaction, gas uint64, fees chain.Fees) *big.Int {
@@ -494,7 +575,29 @@ func (w *worker) syncNonce(ctx context.Context, from common.Address) error {
 // re-sent until mined or replaced.
 func (w *worker) broadcast(ctx context.Context, tx *coffer.Transaction) error {
 	w.lastSent[tx.ID] = time.Now()
-	err := w.cfg.Client.SendRaw(ctx, tx.Raw)
+	return w.sent(ctx, tx, w.cfg.Client.SendRaw(ctx, tx.Raw))
+}
+
+// broadcastAll is broadcast for many transactions, in the order given, with
+// batched JSON-RPC requests; each answer is acted on as broadcast does.
+func (w *worker) broadcastAll(ctx context.Context, txs []*coffer.Transaction) {
+	if len(txs) == 0 {
+		return
+	}
+	raws := make([][]byte, len(txs))
+	now := time.Now()
+	for i, tx := range txs {
+		raws[i] = tx.Raw
+		w.lastSent[tx.ID] = now
+	}
+	errs := w.cfg.Client.SendRawBatch(ctx, raws)
+	for i, tx := range txs {
+		w.sent(ctx, tx, errs[i])
+	}
+}
+
+// sent acts on the node's answer err to the broadcast of tx.
+func (w *worker) sent(ctx context.Context, tx *coffer.Transaction, err error) error {
 	kind := chain.Classify(err)
 	if kind != chain.ErrNonceTooLow {
 		delete(w.nonceLow, tx.ID)

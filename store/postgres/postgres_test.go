@@ -81,6 +81,7 @@ func TestTwoProcesses(t *testing.T) {
 	defer a.Close()
 	defer b.Close()
 	storetest.AssignNonceRace(t, 200, a, b)
+	storetest.AssignNoncesRace(t, 200, a, b)
 	storetest.AuditAppendRace(t, 50, a, b)
 	storetest.SpendRace(t, 60, a, b)
 }

@@ -33,6 +33,7 @@ func TestTwoProcesses(t *testing.T) {
 	defer a.Close()
 	defer b.Close()
 	storetest.AssignNonceRace(t, 100, a, b)
+	storetest.AssignNoncesRace(t, 100, a, b)
 	storetest.AuditAppendRace(t, 40, a, b)
 	storetest.SpendRace(t, 40, a, b)
 }

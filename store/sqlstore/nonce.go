@@ -169,6 +169,24 @@ func notQueued(t *coffer.Transaction) error {
 // storeSigned writes the signed attempt a with nonce into t (in memory too)
 // and advances the sender's next nonce.
 func (s *DB) storeSigned(ctx context.Context, tx *sql.Tx, t *coffer.Transaction, nonce uint64, a *coffer.TxAttempt) error {
+	if err := s.writeSigned(ctx, tx, t, nonce, a); err != nil {
+		return err
+	}
+	return s.advanceNonce(ctx, tx, t, nonce+1)
+}
+
+// advanceNonce sets the next nonce of t's (chain, sender).
+func (s *DB) advanceNonce(ctx context.Context, tx *sql.Tx, t *coffer.Transaction, next uint64) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE nonces SET next_nonce = $1 WHERE chain_id = $2 AND address = $3`,
+		u64(next), u64(t.ChainID), addr(t.From)); err != nil {
+		return s.wrap(err, "advance nonce of %s", t.From.Hex())
+	}
+	return nil
+}
+
+// writeSigned writes the signed attempt a with nonce into t (in memory too),
+// status pending, and its event; the nonces row is the caller's.
+func (s *DB) writeSigned(ctx context.Context, tx *sql.Tx, t *coffer.Transaction, nonce uint64, a *coffer.TxAttempt) error {
 	if a == nil {
 		return errors.New("sqlstore: sign returned no attempt")
 	}
@@ -193,9 +211,5 @@ func (s *DB) storeSigned(ctx context.Context, tx *sql.Tx, t *coffer.Transaction,
 		return err
 	}
 	t.Attempts = append(t.Attempts, *a)
-	if _, err := tx.ExecContext(ctx, `UPDATE nonces SET next_nonce = $1 WHERE chain_id = $2 AND address = $3`,
-		u64(nonce+1), u64(t.ChainID), addr(t.From)); err != nil {
-		return s.wrap(err, "advance nonce of %s", t.From.Hex())
-	}
 	return s.appendEvent(ctx, tx, coffer.TransactionEvent(t))
 }

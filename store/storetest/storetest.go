@@ -57,6 +57,10 @@ func Run(t *testing.T, open func(t *testing.T) coffer.Store) {
 		{"AssignNonceSignError", testAssignNonceSignError},
 		{"AssignNonceConcurrent", testAssignNonceConcurrent},
 		{"AssignNonceSignUsesStore", testAssignNonceSignUsesStore},
+		{"AssignNonces", testAssignNonces},
+		{"AssignNoncesSignError", testAssignNoncesSignError},
+		{"AssignNoncesConcurrent", testAssignNoncesConcurrent},
+		{"AssignNoncesSignUsesStore", testAssignNoncesSignUsesStore},
 		{"NextNonce", testNextNonce},
 		{"AttemptsAndUpdates", testAttemptsAndUpdates},
 		{"TransactionsByStatus", testTransactionsByStatus},
@@ -77,6 +81,7 @@ func Run(t *testing.T, open func(t *testing.T) coffer.Store) {
 		{"SpendRace", testSpendRace},
 		{"EventsOutbox", testEventsOutbox},
 		{"WebhookDeliveries", testWebhookDeliveries},
+		{"ClaimRace", testClaimRace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
