@@ -195,6 +195,17 @@ func (s *Server) pathWallet(r *http.Request) (*coffer.Principal, *coffer.Wallet,
 	return p, wal, err
 }
 
+// pathAddress is pathWallet without reading the wallet: for the signing
+// endpoints, whose custodian reads it (and checks that p may use it) once.
+func pathAddress(r *http.Request) (*coffer.Principal, common.Address, error) {
+	p, err := principal(r.Context())
+	if err != nil {
+		return nil, common.Address{}, err
+	}
+	addr, err := parseAddress("wallet address", r.PathValue("address"))
+	return p, addr, err
+}
+
 func (s *Server) createWallet(w http.ResponseWriter, r *http.Request) error {
 	p, err := principal(r.Context())
 	if err != nil {
@@ -329,11 +340,11 @@ func (s *Server) signMessage(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return coffer.Errorf(coffer.EINVALID, "message or message_hex is required")
 	}
-	p, wal, err := s.pathWallet(r)
+	p, addr, err := pathAddress(r)
 	if err != nil {
 		return err
 	}
-	sig, err := s.Custody.SignMessage(r.Context(), p, wal.Address, msg)
+	sig, err := s.Custody.SignMessage(r.Context(), p, addr, msg)
 	if err != nil {
 		return err
 	}
@@ -355,16 +366,24 @@ func (s *Server) signTypedData(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p, wal, err := s.pathWallet(r)
+	p, addr, err := pathAddress(r)
 	if err != nil {
 		return err
 	}
-	sig, err := s.Custody.SignTypedData(r.Context(), p, wal.Address, td)
+	sig, err := s.Custody.SignTypedData(r.Context(), p, addr, td)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"signature": hexutil.Encode(sig)})
 	return nil
+}
+
+// hashSignature is sign-hash's answer (a struct: no map to build and sort).
+type hashSignature struct {
+	Signature string `json:"signature"`
+	R         string `json:"r"`
+	S         string `json:"s"`
+	V         int    `json:"v"`
 }
 
 func (s *Server) signHash(w http.ResponseWriter, r *http.Request) error {
@@ -390,16 +409,16 @@ func (s *Server) signHash(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || len(digest) != 32 {
 		return coffer.Errorf(coffer.EINVALID, "the digest must be exactly 32 bytes")
 	}
-	p, wal, err := s.pathWallet(r)
+	p, addr, err := pathAddress(r)
 	if err != nil {
 		return err
 	}
-	sig, err := s.Custody.SignHash(r.Context(), p, wal.Address, [32]byte(digest), s.cfg.AllowUserSignHash)
+	sig, err := s.Custody.SignHash(r.Context(), p, addr, [32]byte(digest), s.cfg.AllowUserSignHash)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"signature": hexutil.Encode(sig), "r": hexutil.Encode(sig[:32]), "s": hexutil.Encode(sig[32:64]), "v": int(sig[64]),
+	writeJSON(w, http.StatusOK, hashSignature{
+		Signature: hexutil.Encode(sig), R: hexutil.Encode(sig[:32]), S: hexutil.Encode(sig[32:64]), V: int(sig[64]),
 	})
 	return nil
 }

@@ -39,13 +39,14 @@ type Service struct {
 	// of the user id, so memory stays bounded however many users there are).
 	creating [64]sync.Mutex
 
-	audits auditBatcher // group commit of audit records; auditbatch.go
+	audits  auditBatcher // group commit of audit records; auditbatch.go
+	wallets *walletCache // wallet records by address; walletcache.go
 }
 
 // New returns a custody service over the given backends.
 func New(store coffer.Store, backends []coffer.KeyBackend, defaultBackend string, log *slog.Logger) (*Service, error) {
 	s := &Service{store: store, backends: map[string]coffer.KeyBackend{}, defaultBackend: defaultBackend, log: log,
-		policy: policy.New(coffer.Policy{}, store)}
+		policy: policy.New(coffer.Policy{}, store), wallets: newWalletCache(DefaultWalletCacheTTL)}
 	for _, b := range backends {
 		s.backends[b.Name()] = b
 	}
@@ -128,9 +129,11 @@ func (s *Service) PlatformWallet(ctx context.Context) (*coffer.Wallet, error) {
 }
 
 // Wallet returns addr if p may use it. Another user's wallet is ENOTFOUND,
-// so its existence is not revealed.
+// so its existence is not revealed. The record may come from the wallet
+// cache (walletcache.go: at most DefaultWalletCacheTTL old, dropped at once
+// when this process changes the wallet).
 func (s *Service) Wallet(ctx context.Context, p *coffer.Principal, addr common.Address) (*coffer.Wallet, error) {
-	w, err := s.store.Wallet(ctx, addr)
+	w, err := s.wallets.get(ctx, s.store, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +179,7 @@ func (s *Service) audit(ctx context.Context, principal string, w *coffer.Wallet,
 
 // SignTx signs tx for the transaction manager with the wallet at from.
 func (s *Service) SignTx(ctx context.Context, from common.Address, tx *types.Transaction, chainID *big.Int) (*types.Transaction, error) {
-	w, err := s.store.Wallet(ctx, from)
+	w, err := s.wallets.get(ctx, s.store, from)
 	if err != nil {
 		return nil, err
 	}

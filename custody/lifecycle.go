@@ -62,7 +62,11 @@ func (s *Service) SetWalletDisabled(ctx context.Context, p *coffer.Principal, ad
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.SetWalletDisabled(ctx, addr, disabled); err != nil {
+	err = s.store.SetWalletDisabled(ctx, addr, disabled)
+	// Dropped whatever the outcome (a failed write may still have committed):
+	// the next request in this process reads the stored state.
+	s.wallets.invalidate(addr)
+	if err != nil {
 		return nil, err
 	}
 	w.Disabled = disabled

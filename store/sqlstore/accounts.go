@@ -221,7 +221,11 @@ func scanWallet(row interface{ Scan(...any) error }) (*coffer.Wallet, error) {
 }
 
 func (s *DB) Wallet(ctx context.Context, a common.Address) (*coffer.Wallet, error) {
-	w, err := scanWallet(s.db.QueryRowContext(ctx, `SELECT `+walletCols+` FROM wallets WHERE address = $1`, addr(a)))
+	st, err := s.stmt(ctx, `SELECT `+walletCols+` FROM wallets WHERE address = $1`)
+	if err != nil {
+		return nil, err
+	}
+	w, err := scanWallet(st.QueryRowContext(ctx, addr(a)))
 	if err != nil {
 		return nil, s.notFound(err, "wallet %s", a.Hex())
 	}

@@ -36,7 +36,11 @@ func (s *DB) AppendAuditBatch(ctx context.Context, rs []*coffer.AuditRecord) err
 		}
 		var last int64
 		var prev []byte
-		err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&last, bytesCol{&prev})
+		lastRec, err := s.txStmt(ctx, tx, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`)
+		if err != nil {
+			return err
+		}
+		err = lastRec.QueryRowContext(ctx).Scan(&last, bytesCol{&prev})
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return s.wrap(err, "read audit log")
 		}
@@ -54,11 +58,17 @@ func (s *DB) AppendAuditBatch(ctx context.Context, rs []*coffer.AuditRecord) err
 			return err
 		}
 		end := rs[len(rs)-1]
-		_, err = tx.ExecContext(ctx, `INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2)
-			ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`, end.Seq, end.Hash)
+		head, err := s.txStmt(ctx, tx, auditHeadUpsert)
+		if err != nil {
+			return err
+		}
+		_, err = head.ExecContext(ctx, end.Seq, end.Hash)
 		return s.wrap(err, "advance audit head")
 	})
 }
+
+const auditHeadUpsert = `INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2)
+			ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`
 
 // insertAuditRows inserts the rows: on PostgreSQL as one multi-row INSERT
 // (one round trip); elsewhere (SQLite, in process) with one prepared
@@ -87,11 +97,10 @@ func (s *DB) insertAuditRows(ctx context.Context, tx *sql.Tx, rows [][]any) erro
 		_, err := tx.ExecContext(ctx, q.String(), args...)
 		return s.wrap(err, "append audit records")
 	}
-	ins, err := tx.PrepareContext(ctx, insert+`($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`)
+	ins, err := s.txStmt(ctx, tx, insert+`($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`)
 	if err != nil {
-		return s.wrap(err, "prepare audit append")
+		return err
 	}
-	defer ins.Close()
 	for _, row := range rows {
 		if _, err := ins.ExecContext(ctx, row...); err != nil {
 			return s.wrap(err, "append audit record")

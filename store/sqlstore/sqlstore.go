@@ -61,6 +61,8 @@ type DB struct {
 
 	senders     [64]sync.Mutex // AssignNonce per sender, see senderLock
 	assignSlots chan struct{}
+
+	stmts stmtCache // prepared hot queries; stmts.go
 }
 
 var _ coffer.Store = (*DB)(nil)
@@ -86,7 +88,7 @@ func (s *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, e
 }
 
 func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
-func (s *DB) Close() error                   { return s.db.Close() }
+func (s *DB) Close() error                   { s.closeStmts(); return s.db.Close() }
 
 // querier is what *sql.DB and *sql.Tx share.
 type querier interface {
