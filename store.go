@@ -92,7 +92,9 @@ type Store interface {
 	CancelQueued(ctx context.Context, id string) error
 	// UpdateTransaction records what the chain said (status, receipt fields, error).
 	UpdateTransaction(ctx context.Context, id string, u TxUpdate) error
-	// TransactionsByStatus lists transactions in any of statuses, oldest first.
+	// TransactionsByStatus lists transactions in any of statuses, oldest first,
+	// at most limit (default 50, capped at 5,000: it is the transaction
+	// manager's view of its queue and open transactions, not an API page).
 	TransactionsByStatus(ctx context.Context, chainID uint64, statuses []string, limit int) ([]*Transaction, error)
 	// NextNonce is the nonce AssignNonce would give (chain, from) now; SetNextNonce re-syncs it.
 	NextNonce(ctx context.Context, chainID uint64, from common.Address) (uint64, error)

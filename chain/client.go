@@ -308,14 +308,25 @@ func (c *Client) SendRawBatch(ctx context.Context, raws [][]byte) []error {
 	return errs
 }
 
-// Receipts fetches the receipts of hashes in one batch; a nil entry means
-// the transaction is not mined (yet).
+// receiptBatchSize bounds one eth_getTransactionReceipt batch: geth refuses
+// batches of more than 1,000 calls ("batch too large").
+const receiptBatchSize = 500
+
+// Receipts fetches the receipts of hashes in batches (of receiptBatchSize);
+// a nil entry means the transaction is not mined (yet).
 func (c *Client) Receipts(ctx context.Context, hashes []common.Hash) ([]*types.Receipt, error) {
 	out := make([]*types.Receipt, len(hashes))
-	if len(hashes) == 0 {
-		return out, nil
+	for start := 0; start < len(hashes); start += receiptBatchSize {
+		end := min(start+receiptBatchSize, len(hashes))
+		if err := c.receipts(ctx, hashes[start:end], out[start:end]); err != nil {
+			return nil, err
+		}
 	}
-	err := c.do(ctx, func(ctx context.Context, _ *ethclient.Client, rc *rpc.Client) error {
+	return out, nil
+}
+
+func (c *Client) receipts(ctx context.Context, hashes []common.Hash, out []*types.Receipt) error {
+	return c.do(ctx, func(ctx context.Context, _ *ethclient.Client, rc *rpc.Client) error {
 		batch := make([]rpc.BatchElem, len(hashes))
 		for i, h := range hashes {
 			out[i] = nil
@@ -334,7 +345,6 @@ func (c *Client) Receipts(ctx context.Context, hashes []common.Hash) ([]*types.R
 		}
 		return nil
 	})
-	return out, err
 }
 
 func redactURL(u string) string {

@@ -125,6 +125,14 @@ func BenchmarkAssignNonce(b *testing.B) {
 	storetest.BenchAssignNonce(b, open(b, freshSchema(b)))
 }
 
+func BenchmarkAssignNonces(b *testing.B) {
+	storetest.BenchAssignNonces(b, open(b, freshSchema(b)))
+}
+
+func BenchmarkOpenTransactions(b *testing.B) {
+	storetest.BenchOpenTransactions(b, open(b, freshSchema(b)))
+}
+
 func BenchmarkCreateMint(b *testing.B) {
 	storetest.BenchCreateMint(b, open(b, freshSchema(b)))
 }

@@ -60,6 +60,14 @@ func BenchmarkAssignNonce(b *testing.B) {
 	storetest.BenchAssignNonce(b, open(b, filepath.Join(b.TempDir(), "coffer.db")))
 }
 
+func BenchmarkAssignNonces(b *testing.B) {
+	storetest.BenchAssignNonces(b, open(b, filepath.Join(b.TempDir(), "coffer.db")))
+}
+
+func BenchmarkOpenTransactions(b *testing.B) {
+	storetest.BenchOpenTransactions(b, open(b, filepath.Join(b.TempDir(), "coffer.db")))
+}
+
 func BenchmarkCreateMint(b *testing.B) {
 	storetest.BenchCreateMint(b, open(b, filepath.Join(b.TempDir(), "coffer.db")))
 }

@@ -141,8 +141,20 @@ func (s *DB) queuedRun(ctx context.Context, q querier, ids []string, lock bool) 
 	return list, nil
 }
 
-// loadAttemptsOf reads the attempts of every transaction of list in one query.
+// attemptsPerQuery bounds the transactions whose attempts one query reads
+// (SQLite looks numbered parameters up linearly).
+const attemptsPerQuery = 256
+
+// loadAttemptsOf reads the attempts of every transaction of list, one query
+// per attemptsPerQuery transactions (not one per transaction: the
+// transaction manager reads up to 2,000 open ones each round).
 func (s *DB) loadAttemptsOf(ctx context.Context, q querier, list []*coffer.Transaction) error {
+	for len(list) > attemptsPerQuery {
+		if err := s.loadAttemptsOf(ctx, q, list[:attemptsPerQuery]); err != nil {
+			return err
+		}
+		list = list[attemptsPerQuery:]
+	}
 	if len(list) == 0 {
 		return nil
 	}

@@ -153,10 +153,8 @@ func (s *DB) queryTxs(ctx context.Context, q querier, query string, args ...any)
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	for _, t := range out {
-		if err := s.loadAttempts(ctx, q, t); err != nil {
-			return nil, err
-		}
+	if err := s.loadAttemptsOf(ctx, q, out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -206,6 +204,18 @@ func (s *DB) Transactions(ctx context.Context, f coffer.TxFilter) ([]*coffer.Tra
 	return out, next, nil
 }
 
+// maxStatusLimit caps TransactionsByStatus, the transaction manager's read
+// of its queue and of every open transaction (2,000 a round): not an API
+// page, so not capped at maxLimit.
+const maxStatusLimit = 5000
+
+func statusLimit(n int) int {
+	if n <= 0 {
+		return defaultLimit
+	}
+	return min(n, maxStatusLimit)
+}
+
 func (s *DB) TransactionsByStatus(ctx context.Context, chainID uint64, statuses []string, limit int) ([]*coffer.Transaction, error) {
 	if len(statuses) == 0 {
 		return nil, nil
@@ -221,7 +231,7 @@ func (s *DB) TransactionsByStatus(ctx context.Context, chainID uint64, statuses 
 	}
 	w.conds = append(w.conds, `status IN (`+in+`)`)
 	query := `SELECT ` + txCols + ` FROM transactions` + w.String() +
-		` ORDER BY created_at, id LIMIT ` + w.arg(clampLimit(limit))
+		` ORDER BY created_at, id LIMIT ` + w.arg(statusLimit(limit))
 	var out []*coffer.Transaction
 	err := s.readTx(ctx, func(tx *sql.Tx) (err error) {
 		out, err = s.queryTxs(ctx, tx, query, w.args...)

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"math/big"
 	"slices"
 	"sync"
 	"testing"
@@ -299,5 +300,69 @@ func AssignNoncesRace(t testing.TB, n int, stores ...coffer.Store) {
 			*tx.Hash != hashOf(id, *tx.Nonce, "race") || len(tx.Attempts) != 1 {
 			t.Fatalf("transaction %s after race: %+v", id, tx)
 		}
+	}
+}
+
+// BenchAssignNonces measures queue-and-sign in runs of 64 per AssignNonces
+// call (per transaction), all for one sender. It closes s.
+func BenchAssignNonces(b *testing.B, s coffer.Store) {
+	defer s.Close()
+	ids := queueN(b, s, b.N, 1, address(1))
+	sign := signer("bench")
+	b.ResetTimer()
+	for start := 0; start < len(ids); start += 64 {
+		if _, err := s.AssignNonces(ctx, ids[start:min(start+64, len(ids))], sign); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchOpenTransactions measures what the transaction manager reads each
+// round: 2,000 pending transactions with their attempts (per call). It
+// closes s.
+func BenchOpenTransactions(b *testing.B, s coffer.Store) {
+	defer s.Close()
+	ids := queueN(b, s, 2000, 1, address(1))
+	for start := 0; start < len(ids); start += 500 {
+		_, err := s.AssignNonces(ctx, ids[start:min(start+500, len(ids))], signer("bench"))
+		ok(b, err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		open, err := s.TransactionsByStatus(ctx, 1, []string{coffer.TxPending, coffer.TxMined}, 2000)
+		if err != nil || len(open) != 2000 || len(open[0].Attempts) != 1 {
+			b.Fatalf("%d open, %v", len(open), err)
+		}
+	}
+}
+
+// The transaction manager follows up to 2,000 open transactions a round:
+// TransactionsByStatus is not capped at an API page (500), and each comes
+// with its attempts.
+func testOpenTransactionsOverPage(t *testing.T, s coffer.Store) {
+	const n = 600
+	ids := queueN(t, s, n, 1, address(1))
+	for start := 0; start < n; start += 200 {
+		_, err := s.AssignNonces(ctx, ids[start:start+200], signer("r"))
+		ok(t, err)
+	}
+	h := hashOf("second attempt")
+	ok(t, s.AddAttempt(ctx, ids[n-1], &coffer.TxAttempt{Hash: h, Raw: []byte("r2"), FeeCap: big.NewInt(5e9), TipCap: big.NewInt(2e9)}))
+	open, err := s.TransactionsByStatus(ctx, 1, []string{coffer.TxPending, coffer.TxMined}, 2000)
+	ok(t, err)
+	if len(open) != n {
+		t.Fatalf("%d open transactions listed, want %d", len(open), n)
+	}
+	for i, tx := range open {
+		want := 1
+		if i == n-1 {
+			want = 2
+		}
+		if tx.ID != ids[i] || len(tx.Attempts) != want || tx.Attempts[0].Hash != hashOf(ids[i], uint64(i), "r") {
+			t.Fatalf("open %d: %s with %d attempts, want %s with %d", i, tx.ID, len(tx.Attempts), ids[i], want)
+		}
+	}
+	if last := open[n-1]; last.Attempts[1].Hash != h || *last.Hash != h {
+		t.Fatalf("attempts of the last: %+v", last.Attempts)
 	}
 }

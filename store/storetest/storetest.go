@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) coffer.Store) {
 		{"AssignNoncesSignError", testAssignNoncesSignError},
 		{"AssignNoncesConcurrent", testAssignNoncesConcurrent},
 		{"AssignNoncesSignUsesStore", testAssignNoncesSignUsesStore},
+		{"OpenTransactionsOverPage", testOpenTransactionsOverPage},
 		{"NextNonce", testNextNonce},
 		{"AttemptsAndUpdates", testAttemptsAndUpdates},
 		{"TransactionsByStatus", testTransactionsByStatus},
