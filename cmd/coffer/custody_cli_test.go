@@ -201,8 +201,16 @@ func TestKeysDisableEnable(t *testing.T) {
 	if err := runKeys(ctx, append([]string{"enable"}, cliArgs(dir, s, "--address", w.Address.Hex())...)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cs.SignMessage(ctx, owner, w.Address, []byte("x")); err != nil {
-		t.Fatal(err)
+	// cs stands for a running server: it caches wallet records, so a change
+	// made by another process (the CLI) reaches it within the cache's TTL.
+	for deadline := time.Now().Add(custody.DefaultWalletCacheTTL + time.Second); ; time.Sleep(50 * time.Millisecond) {
+		_, err := cs.SignMessage(ctx, owner, w.Address, []byte("x"))
+		if err == nil {
+			break
+		}
+		if coffer.ErrorCode(err) != coffer.EFORBIDDEN || time.Now().After(deadline) {
+			t.Fatalf("enabled by the CLI, still refused after %v: %v", custody.DefaultWalletCacheTTL, err)
+		}
 	}
 	if err := runKeys(ctx, append([]string{"disable"}, cliArgs(dir, s, "--address", "0x12")...)); err == nil {
 		t.Fatal("bad address accepted")
@@ -210,9 +218,14 @@ func TestKeysDisableEnable(t *testing.T) {
 	recs, _, _ := st.AuditRecords(ctx, coffer.AuditFilter{Wallet: &w.Address})
 	var got []string
 	for _, r := range recs {
-		got = append(got, r.Kind+" "+r.Outcome+" "+strings.SplitN(r.Principal, ":", 2)[0])
+		e := r.Kind + " " + r.Outcome + " " + strings.SplitN(r.Principal, ":", 2)[0]
+		if len(got) > 0 && got[len(got)-1] == e {
+			continue // refusals while the enable was on its way (see above)
+		}
+		got = append(got, e)
 	}
-	if fmt.Sprint(got) != "[message allowed user enable allowed cli message refused: wallet "+w.Address.Hex()+" is disabled user disable allowed cli]" {
+	if fmt.Sprint(got) != "[message allowed user message refused: wallet "+w.Address.Hex()+" is disabled user enable allowed cli message refused: wallet "+w.Address.Hex()+" is disabled user disable allowed cli]" &&
+		fmt.Sprint(got) != "[message allowed user enable allowed cli message refused: wallet "+w.Address.Hex()+" is disabled user disable allowed cli]" {
 		t.Fatalf("audit %q", got)
 	}
 }
