@@ -436,8 +436,20 @@ func (w *worker) sendQueued(ctx context.Context) (int, error) {
 	// One JSON-RPC batch, each sender's transactions in nonce order: the
 	// node receives them together and can pack them into few blocks.
 	w.broadcastAll(ctx, sent)
+	// Hooks hear "pending" only while it is still so: another process
+	// following the same chain sees a transaction as soon as it is stored,
+	// broadcasts it (first sight) and may record its receipt while this one
+	// is still telling the hooks about the run; a late "pending" would undo
+	// that (a confirmed mint back to pending).
 	for _, t := range sent {
-		w.m.emit(ctx, t, nil)
+		fresh, err := w.m.store.Transaction(ctx, t.ID)
+		if err != nil {
+			w.m.log.Error("txm: reload transaction", "tx", t.ID, "err", err)
+			continue
+		}
+		if fresh.Status == coffer.TxPending {
+			w.m.emit(ctx, fresh, nil)
+		}
 	}
 	return n, perr
 }
