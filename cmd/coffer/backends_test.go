@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,6 +13,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 
+	"github.com/cofferhq/coffer/internal/testenv"
 	"github.com/cofferhq/coffer/keys/awskms/kmstest"
 )
 
@@ -129,31 +128,16 @@ func signWithPlatform(t *testing.T, d *devInstance) {
 	}
 }
 
+// TestMain removes the SoftHSM2 token directory (testenv.SoftHSM) afterwards.
+func TestMain(m *testing.M) { testenv.Main(m) }
+
 // TestWalletOnPKCS11 runs the full stack with a SoftHSM2 token as a key
 // backend: a user's wallet is created on the token and signs a transaction.
 func TestWalletOnPKCS11(t *testing.T) {
-	module := "/usr/lib/softhsm/libsofthsm2.so"
-	if _, err := os.Stat(module); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("SoftHSM2 is missing (apt-get install -y softhsm2)")
-		}
-		t.Skip("SoftHSM2 not installed")
-	}
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "softhsm2.conf")
-	if err := os.MkdirAll(filepath.Join(dir, "tokens"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(conf, []byte("directories.tokendir = "+filepath.Join(dir, "tokens")+"\nobjectstore.backend = file\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("SOFTHSM2_CONF", conf)
-	if out, err := exec.Command("softhsm2-util", "--init-token", "--free", "--label", "coffer-e2e", "--so-pin", "5678", "--pin", "1234").CombinedOutput(); err != nil {
-		t.Fatalf("init token: %v: %s", err, out)
-	}
-	t.Setenv("TEST_HSM_PIN", "1234")
+	module, label, pin := testenv.SoftHSM(t)
+	t.Setenv("TEST_HSM_PIN", pin)
 	cfg := devConfig(t, t.TempDir())
-	cfg.Keys.PKCS11.Module, cfg.Keys.PKCS11.TokenLabel, cfg.Keys.PKCS11.PINEnv = module, "coffer-e2e", "TEST_HSM_PIN"
+	cfg.Keys.PKCS11.Module, cfg.Keys.PKCS11.TokenLabel, cfg.Keys.PKCS11.PINEnv = module, label, "TEST_HSM_PIN"
 	d := startTestDev(t, cfg)
 	defer d.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -81,7 +81,7 @@ func TestPrivateKeyNotExtractable(t *testing.T) {
 	}
 	defer c.CloseSession(sh)
 	// The pool's sessions keep the application logged in.
-	if err := c.Login(sh, p11.CKU_USER, testPIN); err != nil && !isCode(err, p11.CKR_USER_ALREADY_LOGGED_IN) {
+	if err := c.Login(sh, p11.CKU_USER, testConfig(t).PIN); err != nil && !isCode(err, p11.CKR_USER_ALREADY_LOGGED_IN) {
 		t.Fatal(err)
 	}
 	s := &session{h: sh, open: true, keys: map[string]p11.ObjectHandle{}}
