@@ -8,12 +8,10 @@ import (
 	"fmt"
 	"io"
 	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,26 +21,21 @@ import (
 
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
-	"github.com/ethereum/go-ethereum/rpc"
 
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/auth"
+	"github.com/cofferhq/coffer/internal/testenv"
 	"github.com/cofferhq/coffer/keys/local"
 	"github.com/cofferhq/coffer/store"
 )
 
-// Anvil's dev account 0, prefunded on every anvil chain: the platform wallet.
-const (
-	anvilKey0  = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
-	anvilAddr0 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
-	chainID    = 31337
-)
+const chainID = 31337
 
-var platform = common.HexToAddress(anvilAddr0)
+// Anvil's dev account 0, prefunded on every anvil chain: the platform wallet.
+var platform = common.HexToAddress(testenv.AnvilAddr0)
 
 // The coffer binary, built once for the whole package on first use.
 var (
@@ -84,135 +77,6 @@ func cofferBinary(t *testing.T) string {
 // short: smaller loads and a 3 s outage for local iteration.
 func short() bool { return testing.Short() || os.Getenv("COFFER_TEST_SHORT") != "" }
 
-// ---- anvil ----
-
-// anvilBinary finds anvil 1.7.1 like cmd/coffer's tests do: COFFER_TEST_ANVIL,
-// PATH, ~/.cache/coffer-ci (npm install @foundry-rs/anvil@1.7.1), ~/.foundry.
-// Without it the test skips locally and fails when CI=true.
-func anvilBinary(t *testing.T) string {
-	t.Helper()
-	var candidates []string
-	if p := os.Getenv("COFFER_TEST_ANVIL"); p != "" {
-		candidates = append(candidates, p)
-	}
-	if p, err := exec.LookPath("anvil"); err == nil {
-		candidates = append(candidates, p)
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		candidates = append(candidates,
-			filepath.Join(home, ".cache", "coffer-ci", "node_modules", ".bin", "anvil"),
-			filepath.Join(home, ".foundry", "bin", "anvil"))
-	}
-	for _, c := range candidates {
-		if p := nativeAnvil(c); p != "" {
-			return p
-		}
-	}
-	const install = "npm install --prefix $HOME/.cache/coffer-ci @foundry-rs/anvil@1.7.1 (or set COFFER_TEST_ANVIL=/path/to/anvil)"
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("anvil not found; install it: %s", install)
-	}
-	t.Skipf("anvil not found; install it: %s", install)
-	return ""
-}
-
-// nativeAnvil resolves npm's node wrapper to the platform binary, so that
-// stopping the node does not orphan it.
-func nativeAnvil(p string) string {
-	real, err := filepath.EvalSymlinks(p)
-	if err != nil {
-		return ""
-	}
-	if strings.HasSuffix(real, ".mjs") {
-		pkgs := filepath.Dir(filepath.Dir(real))
-		real = filepath.Join(pkgs, "anvil-"+runtime.GOOS+"-"+runtime.GOARCH, "bin", "anvil")
-	}
-	if st, err := os.Stat(real); err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
-		return ""
-	}
-	return real
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// startAnvil runs anvil (automine) on a free port until the test ends and
-// returns its URL once it answers.
-func startAnvil(t *testing.T, extra ...string) string {
-	t.Helper()
-	bin := anvilBinary(t)
-	host, port, _ := net.SplitHostPort(freeAddr(t))
-	logPath := filepath.Join(t.TempDir(), "anvil.log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	args := append([]string{"--host", host, "--port", port, "--chain-id", fmt.Sprint(chainID)}, extra...)
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start anvil: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait(); logf.Close() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			logTail(t, "anvil", logPath, 40)
-		}
-	})
-	url := "http://" + net.JoinHostPort(host, port)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		select {
-		case err := <-exited:
-			t.Fatalf("anvil exited: %v", err)
-		default:
-		}
-		var id hexutil.Uint64
-		if err := rpcCall(context.Background(), url, &id, "eth_chainId"); err == nil {
-			return url
-		} else if time.Now().After(deadline) {
-			t.Fatalf("anvil did not answer at %s: %v", url, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func rpcCall(ctx context.Context, url string, out any, method string, args ...any) error {
-	rc, err := rpc.DialContext(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	return rc.CallContext(ctx, out, method, args...)
-}
-
-func logTail(t *testing.T, name, path string, lines int) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return
-	}
-	all := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(all) > lines {
-		all = all[len(all)-lines:]
-	}
-	t.Logf("last %d lines of %s (%s):\n%s", len(all), name, path, strings.Join(all, "\n"))
-}
-
 // ---- coffer serve as a child process ----
 
 type serverConfig struct {
@@ -233,7 +97,7 @@ func newServerConfig(t *testing.T, rpcURLs ...string) serverConfig {
 	t.Helper()
 	dir := t.TempDir()
 	admin, _ := auth.GenerateAPIKey()
-	c := serverConfig{DataDir: dir, Addr: freeAddr(t), RPCURLs: rpcURLs, StoreDriver: "sqlite",
+	c := serverConfig{DataDir: dir, Addr: testenv.FreeAddr(t), RPCURLs: rpcURLs, StoreDriver: "sqlite",
 		MasterKeyFile: filepath.Join(dir, "master.key"), AdminKey: admin, PollInterval: 100 * time.Millisecond}
 	if _, _, err := local.LoadOrCreateMasterFile(c.MasterKeyFile); err != nil {
 		t.Fatal(err)
@@ -291,7 +155,7 @@ func newServer(t *testing.T, name string, cfg serverConfig) *server {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(cfg.DataDir, "platform.key"), []byte(anvilKey0+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(cfg.DataDir, "platform.key"), []byte(testenv.AnvilKey0+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfgPath := filepath.Join(cfg.DataDir, "coffer.yaml")
@@ -303,7 +167,7 @@ func newServer(t *testing.T, name string, cfg serverConfig) *server {
 	t.Cleanup(func() {
 		s.stop()
 		if t.Failed() {
-			logTail(t, name, s.log, 60)
+			testenv.LogTail(t, name, s.log, 60)
 		}
 	})
 	return s
@@ -349,7 +213,7 @@ func (s *server) start() {
 	for {
 		select {
 		case <-exited:
-			logTail(s.t, s.name, s.log, 40)
+			testenv.LogTail(s.t, s.name, s.log, 40)
 			s.t.Fatalf("%s exited during start-up: %v", s.name, cmd.ProcessState)
 		default:
 		}

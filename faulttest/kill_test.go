@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/internal/testenv"
 )
 
 // TestKillMidFlight: 1,000 mints by 32 concurrent clients, each with its own
@@ -22,7 +23,7 @@ func TestKillMidFlight(t *testing.T) {
 	if short() {
 		n, killAt = 200, 60
 	}
-	node := startAnvil(t)
+	node := testenv.Anvil(t, chainID)
 	cfg := newServerConfig(t, node)
 	srv := newServer(t, "coffer", cfg)
 	srv.start()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/internal/testenv"
 )
 
 // proxy forwards TCP connections to a node until cut: then its listener is
@@ -129,7 +130,7 @@ func TestNodeOutage(t *testing.T) {
 	if short() {
 		n, outage, every = 120, 3*time.Second, 25*time.Millisecond
 	}
-	node := startAnvil(t)
+	node := testenv.Anvil(t, chainID)
 	px := startProxy(t, node[len("http://"):])
 	cfg := newServerConfig(t, px.URL())
 	srv := newServer(t, "coffer", cfg)

@@ -9,6 +9,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/cofferhq/coffer/internal/testenv"
 )
 
 // pgSchema returns a DSN of COFFER_TEST_POSTGRES_DSN whose search_path is a
@@ -60,7 +62,7 @@ func TestTwoProcessesOnePostgres(t *testing.T) {
 		n = 60
 	}
 	dsn := pgSchema(t)
-	node := startAnvil(t)
+	node := testenv.Anvil(t, chainID)
 	cfgA := newServerConfig(t, node)
 	cfgA.StoreDriver, cfgA.StoreDSN = "postgres", dsn
 	cfgB := newServerConfig(t, node)

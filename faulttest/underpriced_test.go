@@ -13,6 +13,7 @@ import (
 	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/cofferhq/coffer/chain"
+	"github.com/cofferhq/coffer/internal/testenv"
 )
 
 type txView struct {
@@ -37,7 +38,7 @@ type txView struct {
 // re-signs it at the same nonce with both fees raised to the market; that
 // attempt is mined, exactly one attempt is, and the record names it.
 func TestUnderpricedReplaced(t *testing.T) {
-	node := startAnvil(t)
+	node := testenv.Anvil(t, chainID)
 	cfg := newServerConfig(t, node)
 	cfg.ResubmitAfter = 2 * time.Second
 	srv := newServer(t, "coffer", cfg)

@@ -1,147 +1,24 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/rpc"
 
 	"github.com/cofferhq/coffer/auth"
 	"github.com/cofferhq/coffer/config"
+	"github.com/cofferhq/coffer/internal/testenv"
 	"github.com/cofferhq/coffer/keys/local"
 )
-
-// Anvil's well-known dev account 0 (from its default mnemonic "test test … junk"),
-// prefunded with 10000 ETH on every anvil chain.
-const (
-	anvilKey0  = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
-	anvilAddr0 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
-)
-
-// anvilBinary finds anvil 1.7.1. CI installs it with
-//
-//	npm install --no-audit --no-fund --prefix "$HOME/.cache/coffer-ci" @foundry-rs/anvil@1.7.1
-//	export COFFER_TEST_ANVIL=$(readlink -f "$HOME/.cache/coffer-ci/node_modules/.bin/anvil")
-//
-// (see .ci/run). Without it the test skips locally and fails when CI=true.
-func anvilBinary(t *testing.T) string {
-	t.Helper()
-	var candidates []string
-	if p := os.Getenv("COFFER_TEST_ANVIL"); p != "" {
-		candidates = append(candidates, p)
-	}
-	if p, err := exec.LookPath("anvil"); err == nil {
-		candidates = append(candidates, p)
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		candidates = append(candidates,
-			filepath.Join(home, ".cache", "coffer-ci", "node_modules", ".bin", "anvil"),
-			filepath.Join(home, ".foundry", "bin", "anvil"))
-	}
-	for _, c := range candidates {
-		if p := nativeAnvil(c); p != "" {
-			return p
-		}
-	}
-	const install = "npm install --prefix $HOME/.cache/coffer-ci @foundry-rs/anvil@1.7.1 (or set COFFER_TEST_ANVIL=/path/to/anvil)"
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("anvil not found; install it: %s", install)
-	}
-	t.Skipf("anvil not found; install it: %s", install)
-	return ""
-}
-
-// nativeAnvil resolves p to the native anvil binary. npm's
-// node_modules/.bin/anvil is a symlink to @foundry-rs/anvil/bin.mjs, a node
-// wrapper that spawns the platform package's binary; killing the wrapper
-// would orphan the real node, so the test runs the binary itself.
-func nativeAnvil(p string) string {
-	real, err := filepath.EvalSymlinks(p)
-	if err != nil {
-		return ""
-	}
-	if strings.HasSuffix(real, ".mjs") {
-		pkgs := filepath.Dir(filepath.Dir(real)) // …/node_modules/@foundry-rs
-		real = filepath.Join(pkgs, "anvil-"+runtime.GOOS+"-"+runtime.GOARCH, "bin", "anvil")
-	}
-	if st, err := os.Stat(real); err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
-		return ""
-	}
-	return real
-}
-
-// startAnvil runs anvil on a free loopback port and returns its HTTP URL once
-// it answers eth_chainId. It is stopped when the test ends.
-func startAnvil(t *testing.T, chainID uint64) string {
-	t.Helper()
-	bin := anvilBinary(t)
-	host, port, _ := net.SplitHostPort(freeAddr(t))
-	var out bytes.Buffer
-	var mu sync.Mutex
-	cmd := exec.Command(bin, "--host", host, "--port", port, "--chain-id", fmt.Sprint(chainID))
-	w := writerFunc(func(b []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return out.Write(b) })
-	cmd.Stdout, cmd.Stderr = w, w
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start anvil: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			mu.Lock()
-			t.Logf("anvil output:\n%s", out.String())
-			mu.Unlock()
-		}
-	})
-	url := "http://" + net.JoinHostPort(host, port)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		select {
-		case err := <-exited:
-			t.Fatalf("anvil exited: %v\n%s", err, out.String())
-		default:
-		}
-		rc, err := rpc.Dial(url)
-		if err == nil {
-			var id string
-			err = rc.Call(&id, "eth_chainId")
-			rc.Close()
-			if err == nil {
-				return url
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("anvil did not answer at %s: %v", url, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
 
 // serveConfig is `coffer serve` in dataDir against one node, with the anvil
 // dev account 0 as the platform key (from a file) and a bootstrap admin key.
@@ -149,7 +26,7 @@ func serveConfig(t *testing.T, dataDir, rpcURL string, chainID uint64) config.Co
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = dataDir
-	cfg.HTTP.Addr = freeAddr(t)
+	cfg.HTTP.Addr = testenv.FreeAddr(t)
 	cfg.Keys.MasterKeyEnv = "" // only the file below, whatever the environment says
 	cfg.Platform.PrivateKeyEnv = ""
 	cfg.Platform.PrivateKeyFile = filepath.Join(dataDir, "platform.key")
@@ -161,7 +38,7 @@ func serveConfig(t *testing.T, dataDir, rpcURL string, chainID uint64) config.Co
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(cfg.Platform.PrivateKeyFile, []byte(anvilKey0+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(cfg.Platform.PrivateKeyFile, []byte(testenv.AnvilKey0+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	// serve never creates a master key (dev does); an operator provides one.
@@ -190,7 +67,7 @@ func serveConfig(t *testing.T, dataDir, rpcURL string, chainID uint64) config.Co
 //     coffer classifies both by the lower-cased phrase.
 func TestServeAnvil(t *testing.T) {
 	const chainID = 31337
-	url := startAnvil(t, chainID)
+	url := testenv.Anvil(t, chainID)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
@@ -214,8 +91,8 @@ func TestServeAnvil(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if platform.Address != common.HexToAddress(anvilAddr0) {
-		t.Fatalf("platform wallet %s, want anvil account 0 %s", platform.Address, anvilAddr0)
+	if platform.Address != common.HexToAddress(testenv.AnvilAddr0) {
+		t.Fatalf("platform wallet %s, want anvil account 0 %s", platform.Address, testenv.AnvilAddr0)
 	}
 
 	adm := &client{base: cfg.HTTP.PublicURL, http: httpClient(), token: cfg.Auth.BootstrapAdminKey}

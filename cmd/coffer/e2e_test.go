@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,17 +16,8 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/cofferhq/coffer/config"
+	"github.com/cofferhq/coffer/internal/testenv"
 )
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 func testLogger(t *testing.T) *slog.Logger {
 	if os.Getenv("COFFER_TEST_LOG") != "" {
@@ -41,7 +31,7 @@ func devConfig(t *testing.T, dataDir string) config.Config {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = dataDir
-	cfg.HTTP.Addr = freeAddr(t)
+	cfg.HTTP.Addr = testenv.FreeAddr(t)
 	if err := cfg.Resolve(); err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/cofferhq/coffer/chain/devchain"
 	"github.com/cofferhq/coffer/config"
 	"github.com/cofferhq/coffer/custody"
+	"github.com/cofferhq/coffer/internal/testenv"
 	"github.com/cofferhq/coffer/keys/local"
 	"github.com/cofferhq/coffer/signer"
 )
@@ -72,7 +73,7 @@ func TestServeWithRemoteSigner(t *testing.T) {
 	cfg := config.Default()
 	cfg.DataDir = filepath.Join(dir, "api")
 	cfg.Store.DSN = dsn
-	cfg.HTTP.Addr = freeAddr(t)
+	cfg.HTTP.Addr = testenv.FreeAddr(t)
 	cfg.Signer.Remote = "unix://" + sock
 	cfg.Auth.BootstrapAdminKey, _ = auth.GenerateAPIKey()
 	cfg.Chains = []config.Chain{{ID: 1337, RPCURLs: []string{ch.URL()}, PollInterval: 100 * time.Millisecond}}
