@@ -2,53 +2,11 @@ package faulttest
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/cofferhq/coffer/internal/testenv"
 )
-
-// pgSchema returns a DSN of COFFER_TEST_POSTGRES_DSN whose search_path is a
-// fresh schema, dropped when the test ends. Without the variable the test
-// skips, except in CI.
-func pgSchema(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("COFFER_TEST_POSTGRES_DSN")
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("COFFER_TEST_POSTGRES_DSN is not set (see store/postgres/README.md)")
-		}
-		t.Skip("COFFER_TEST_POSTGRES_DSN is not set")
-	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "coffer_fault_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		admin.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
-		admin.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // TestTwoProcessesOnePostgres: two `coffer serve` processes share one
 // PostgreSQL schema, one anvil and the platform wallet; 200 mints arrive
@@ -61,7 +19,7 @@ func TestTwoProcessesOnePostgres(t *testing.T) {
 	if short() {
 		n = 60
 	}
-	dsn := pgSchema(t)
+	dsn := testenv.PostgresDSN(t)
 	node := testenv.Anvil(t, chainID)
 	cfgA := newServerConfig(t, node)
 	cfgA.StoreDriver, cfgA.StoreDSN = "postgres", dsn

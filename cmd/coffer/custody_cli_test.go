@@ -3,15 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,6 +20,7 @@ import (
 
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/custody"
+	"github.com/cofferhq/coffer/internal/testenv"
 	"github.com/cofferhq/coffer/keys/local"
 	"github.com/cofferhq/coffer/store"
 	"github.com/cofferhq/coffer/store/sqlstore"
@@ -35,38 +33,8 @@ func sqliteStore(t *testing.T) cliStore {
 	return cliStore{"sqlite", filepath.Join(t.TempDir(), "coffer.db")}
 }
 
-// postgresStore returns a fresh schema on COFFER_TEST_POSTGRES_DSN; without
-// the variable the test skips, except in CI, where that is a failure.
-func postgresStore(t *testing.T) cliStore {
-	t.Helper()
-	base := os.Getenv("COFFER_TEST_POSTGRES_DSN")
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("COFFER_TEST_POSTGRES_DSN is not set (see store/postgres/README.md)")
-		}
-		t.Skip("COFFER_TEST_POSTGRES_DSN is not set")
-	}
-	db, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "coffer_cli_" + hex.EncodeToString(b[:])
-	if _, err := db.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		db.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
-		db.Close()
-	})
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return cliStore{"postgres", u.String()}
-}
+// postgresStore is a fresh schema on COFFER_TEST_POSTGRES_DSN (testenv.PostgresDSN).
+func postgresStore(t *testing.T) cliStore { return cliStore{"postgres", testenv.PostgresDSN(t)} }
 
 // cliArgs are the flags that point a command at dir and the store.
 func cliArgs(dir string, s cliStore, extra ...string) []string {

@@ -3,12 +3,13 @@ package postgres_test
 import (
 	"testing"
 
+	"github.com/cofferhq/coffer/internal/testenv"
 	"github.com/cofferhq/coffer/store/storetest"
 )
 
 // Batched and single appends from two pools on one database (two processes).
 func TestAuditBatch(t *testing.T) {
-	d := freshSchema(t)
+	d := testenv.PostgresDSN(t)
 	a, b := open(t, d), open(t, d)
 	defer a.Close()
 	defer b.Close()
@@ -16,9 +17,9 @@ func TestAuditBatch(t *testing.T) {
 }
 
 func BenchmarkAppendAudit(b *testing.B) {
-	storetest.BenchAppendAudit(b, open(b, freshSchema(b)))
+	storetest.BenchAppendAudit(b, open(b, testenv.PostgresDSN(b)))
 }
 
 func BenchmarkAppendAuditBatch64(b *testing.B) {
-	storetest.BenchAppendAuditBatch(b, open(b, freshSchema(b)), 64)
+	storetest.BenchAppendAuditBatch(b, open(b, testenv.PostgresDSN(b)), 64)
 }

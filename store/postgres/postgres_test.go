@@ -2,64 +2,16 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/internal/testenv"
 	"github.com/cofferhq/coffer/store/postgres"
 	"github.com/cofferhq/coffer/store/sqlstore"
 	"github.com/cofferhq/coffer/store/storetest"
 )
-
-// dsn returns COFFER_TEST_POSTGRES_DSN; without it the tests skip, except in
-// CI, where a missing database is a failure.
-func dsn(t testing.TB) string {
-	t.Helper()
-	d := os.Getenv("COFFER_TEST_POSTGRES_DSN")
-	if d == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("COFFER_TEST_POSTGRES_DSN is not set (see store/postgres/README.md)")
-		}
-		t.Skip("COFFER_TEST_POSTGRES_DSN is not set")
-	}
-	return d
-}
-
-// freshSchema creates an empty schema, drops it when t ends and returns a DSN
-// whose search_path is that schema.
-func freshSchema(t testing.TB) string {
-	t.Helper()
-	base := dsn(t)
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "coffer_test_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		admin.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
-		admin.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 func open(t testing.TB, dsn string) *sqlstore.DB {
 	t.Helper()
@@ -71,12 +23,12 @@ func open(t testing.TB, dsn string) *sqlstore.DB {
 }
 
 func TestStore(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) coffer.Store { return open(t, freshSchema(t)) })
+	storetest.Run(t, func(t *testing.T) coffer.Store { return open(t, testenv.PostgresDSN(t)) })
 }
 
 // Two pools on one database stand in for two processes.
 func TestTwoProcesses(t *testing.T) {
-	d := freshSchema(t)
+	d := testenv.PostgresDSN(t)
 	a, b := open(t, d), open(t, d)
 	defer a.Close()
 	defer b.Close()
@@ -88,7 +40,7 @@ func TestTwoProcesses(t *testing.T) {
 
 // Processes starting together migrate once.
 func TestConcurrentMigrate(t *testing.T) {
-	d := freshSchema(t)
+	d := testenv.PostgresDSN(t)
 	var wg sync.WaitGroup
 	stores := make([]*sqlstore.DB, 4)
 	for i := range stores {
@@ -122,17 +74,17 @@ func TestConcurrentMigrate(t *testing.T) {
 }
 
 func BenchmarkAssignNonce(b *testing.B) {
-	storetest.BenchAssignNonce(b, open(b, freshSchema(b)))
+	storetest.BenchAssignNonce(b, open(b, testenv.PostgresDSN(b)))
 }
 
 func BenchmarkAssignNonces(b *testing.B) {
-	storetest.BenchAssignNonces(b, open(b, freshSchema(b)))
+	storetest.BenchAssignNonces(b, open(b, testenv.PostgresDSN(b)))
 }
 
 func BenchmarkOpenTransactions(b *testing.B) {
-	storetest.BenchOpenTransactions(b, open(b, freshSchema(b)))
+	storetest.BenchOpenTransactions(b, open(b, testenv.PostgresDSN(b)))
 }
 
 func BenchmarkCreateMint(b *testing.B) {
-	storetest.BenchCreateMint(b, open(b, freshSchema(b)))
+	storetest.BenchCreateMint(b, open(b, testenv.PostgresDSN(b)))
 }

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"testing"
 
+	"github.com/cofferhq/coffer/internal/testenv"
 	"github.com/cofferhq/coffer/store/storetest"
 )
 
@@ -10,7 +11,7 @@ import (
 // per connection with pgx), correctly, across two pools (two processes) on
 // one schema. Skipped without COFFER_TEST_POSTGRES_DSN, failed in CI.
 func TestPreparedStatements(t *testing.T) {
-	d := freshSchema(t)
+	d := testenv.PostgresDSN(t)
 	a, b := open(t, d), open(t, d)
 	defer a.Close()
 	defer b.Close()
