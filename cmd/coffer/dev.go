@@ -29,16 +29,8 @@ API on --http-addr, a prefunded platform wallet and a deployed demo ERC-721 coll
 var platformFunds = new(big.Int).Mul(big.NewInt(1_000_000), big.NewInt(1e18))
 
 func runDev(ctx context.Context, args []string) error {
-	cfg, _, err := loadConfig("dev", devSummary, args, nil)
-	if err != nil {
-		return err
-	}
-	d, err := startDev(ctx, cfg, newLogger(cfg))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	fmt.Printf(`
+	return runInstance(ctx, "dev", devSummary, args, startDev, func(cfg config.Config, d *devInstance) {
+		fmt.Printf(`
 coffer dev is running
   API             %s   (listening on %s)
   JSON-RPC        %s   (WebSocket %s)
@@ -51,39 +43,18 @@ coffer dev is running
 Try: go run ./cmd/coffer demo --api %s
 Stop with Ctrl-C.
 `, cfg.HTTP.PublicURL, d.Addr, orDash(d.Chain.URL()), orDash(d.Chain.WSURL()), d.Chain.ChainID(), d.AdminKey, d.Platform.Address.Hex(),
-		d.Demo.ID, d.Demo.Address.Hex(), cfg.DataDir, cfg.HTTP.PublicURL)
-	return d.Wait()
+			d.Demo.ID, d.Demo.Address.Hex(), cfg.DataDir, cfg.HTTP.PublicURL)
+	})
 }
 
-// devInstance is a running `coffer dev`.
+// devInstance is a running `coffer dev`; Close stops the chain too.
 type devInstance struct {
-	*app
+	*instance
 	Chain    *devchain.Chain
 	Addr     string // where the API listens
 	AdminKey string
 	Platform *coffer.Wallet
 	Demo     *coffer.Collection
-	stop     context.CancelFunc
-	errc     chan error
-	done     error
-	closed   bool
-}
-
-// Wait blocks until the instance stops and returns why.
-func (d *devInstance) Wait() error {
-	if !d.closed {
-		d.done = <-d.errc
-		d.closed = true
-	}
-	return d.done
-}
-
-// Close stops the API, workers and chain, and closes the store.
-func (d *devInstance) Close() {
-	d.stop()
-	d.Wait()
-	d.Chain.Close()
-	d.app.close()
 }
 
 // startDev brings up the whole embedded stack and returns once the API
@@ -146,11 +117,7 @@ func startDev(ctx context.Context, cfg config.Config, log *slog.Logger) (*devIns
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if !ok {
-			dc.Close()
-		}
-	}()
+	a.closers = append(a.closers, func() { dc.Close() })
 	client := chain.NewFromRPC(dc.ChainID(), dc.RPC())
 	if err := reconcile(ctx, a, client, dc.Fresh); err != nil {
 		return nil, err
@@ -170,27 +137,14 @@ func startDev(ctx context.Context, cfg config.Config, log *slog.Logger) (*devIns
 		return nil, err
 	}
 
-	runCtx, stop := context.WithCancel(context.Background())
-	d := &devInstance{app: a, Chain: dc, AdminKey: adminKey, Platform: platform, stop: stop, errc: make(chan error, 1)}
-	ready := make(chan string, 1)
-	go func() { d.errc <- a.run(runCtx, func(addr string) { ready <- addr }) }()
-	select {
-	case d.Addr = <-ready:
-	case err := <-d.errc:
-		stop()
+	in, addr, err := startAPI(ctx, a)
+	if err != nil {
 		return nil, err
 	}
-	// Stop when the caller's context ends.
-	go func() {
-		select {
-		case <-ctx.Done():
-			stop()
-		case <-runCtx.Done():
-		}
-	}()
+	d := &devInstance{instance: in, Chain: dc, Addr: addr, AdminKey: adminKey, Platform: platform}
 	if d.Demo, err = ensureDemoCollection(ctx, a, dc.ChainID()); err != nil {
-		stop()
-		<-d.errc
+		in.stop()
+		in.Wait()
 		return nil, err
 	}
 	ok = true

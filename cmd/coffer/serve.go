@@ -22,42 +22,13 @@ in the configuration (each node's chain id is checked at start). The platform wa
 named by platform.private_key_env (default COFFER_PLATFORM_KEY), as hex.`
 
 func runServe(ctx context.Context, args []string) error {
-	cfg, _, err := loadConfig("serve", serveSummary, args, nil)
-	if err != nil {
-		return err
-	}
-	s, err := startServe(ctx, cfg, newLogger(cfg))
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	return s.Wait()
+	return runInstance(ctx, "serve", serveSummary, args, startServe, nil)
 }
 
 // serveInstance is a running `coffer serve`.
 type serveInstance struct {
-	*app
-	Addr   string // where the API listens
-	stop   context.CancelFunc
-	errc   chan error
-	done   error
-	waited bool
-}
-
-// Wait blocks until the instance stops (its context ends) and returns why.
-func (s *serveInstance) Wait() error {
-	if !s.waited {
-		s.done = <-s.errc
-		s.waited = true
-	}
-	return s.done
-}
-
-// Close stops the API and workers and closes the store and node connections.
-func (s *serveInstance) Close() {
-	s.stop()
-	s.Wait()
-	s.app.close()
+	*instance
+	Addr string // where the API listens
 }
 
 // startServe connects to the configured nodes (checking each one's chain id),
@@ -98,19 +69,13 @@ func startServe(ctx context.Context, cfg config.Config, log *slog.Logger) (*serv
 	if _, err := a.ensureAdminKey(ctx, false); err != nil {
 		return nil, err
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	s := &serveInstance{app: a, stop: stop, errc: make(chan error, 1)}
-	ready := make(chan string, 1)
-	go func() { s.errc <- a.run(runCtx, func(addr string) { ready <- addr }) }()
-	select {
-	case s.Addr = <-ready:
-	case err := <-s.errc:
-		stop()
+	in, addr, err := startAPI(ctx, a)
+	if err != nil {
 		return nil, err
 	}
-	log.Info("coffer serving", "addr", s.Addr, "public_url", cfg.HTTP.PublicURL)
+	log.Info("coffer serving", "addr", addr, "public_url", cfg.HTTP.PublicURL)
 	ok = true
-	return s, nil
+	return &serveInstance{instance: in, Addr: addr}, nil
 }
 
 // platformKey reads the platform private key from its file or variable.

@@ -22,41 +22,13 @@ on first start, the platform key (platform.private_key_file or $COFFER_PLATFORM_
 which it imports.`
 
 func runSigner(ctx context.Context, args []string) error {
-	cfg, _, err := loadConfig("signer", signerSummary, args, nil)
-	if err != nil {
-		return err
-	}
-	s, err := startSigner(ctx, cfg, newLogger(cfg))
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	return s.Wait()
+	return runInstance(ctx, "signer", signerSummary, args, startSigner, nil)
 }
 
 // signerInstance is a running `coffer signer`.
 type signerInstance struct {
-	*app
+	*instance
 	Addr string // the listener's address
-	stop context.CancelFunc
-	errc chan error
-	done error
-	wait bool
-}
-
-// Wait blocks until the signer stops and returns why.
-func (s *signerInstance) Wait() error {
-	if !s.wait {
-		s.done, s.wait = <-s.errc, true
-	}
-	return s.done
-}
-
-// Close stops serving and closes the store.
-func (s *signerInstance) Close() {
-	s.stop()
-	s.Wait()
-	s.app.close()
 }
 
 // startSigner opens the store and the key backends, imports the platform
@@ -93,11 +65,10 @@ func startSigner(ctx context.Context, cfg config.Config, log *slog.Logger) (*sig
 	if err != nil {
 		return nil, err
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	s := &signerInstance{app: a, Addr: ln.Addr().String(), stop: stop, errc: make(chan error, 1)}
 	h := signer.NewServer(a.custody, signer.ServerOptions{Log: log})
-	go func() { s.errc <- signer.Serve(runCtx, ln, h) }()
-	log.Info("coffer signer listening", "listen", cfg.Signer.Listen, "addr", s.Addr, "mutual_tls", tlsCfg != nil)
+	in := startInstance(ctx, a, func(ctx context.Context) error { return signer.Serve(ctx, ln, h) })
+	addr := ln.Addr().String()
+	log.Info("coffer signer listening", "listen", cfg.Signer.Listen, "addr", addr, "mutual_tls", tlsCfg != nil)
 	ok = true
-	return s, nil
+	return &signerInstance{instance: in, Addr: addr}, nil
 }
