@@ -89,11 +89,12 @@ func (ix *Indexer) Step(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	addrs, first, err := ix.collections(ctx)
+	fresh := cursor == 0 && cursorHash == (common.Hash{})
+	addrs, first, err := ix.collections(ctx, fresh)
 	if err != nil {
 		return false, err
 	}
-	if cursor == 0 && cursorHash == (common.Hash{}) {
+	if fresh {
 		// Nothing indexed yet: start just before the first collection (or at
 		// the head when there is none) instead of scanning from genesis.
 		start := head
@@ -203,9 +204,11 @@ func (ix *Indexer) recordURI(ctx context.Context, t coffer.Transfer) {
 	}
 }
 
-// collections returns the deployed collection addresses on this chain and
-// the lowest block any of them was deployed in.
-func (ix *Indexer) collections(ctx context.Context) ([]common.Address, uint64, error) {
+// collections returns the deployed collection addresses on this chain and,
+// when withFirst (only a fresh cursor needs it: a transaction read per
+// collection on every step otherwise), the lowest block any of them was
+// deployed in.
+func (ix *Indexer) collections(ctx context.Context, withFirst bool) ([]common.Address, uint64, error) {
 	var addrs []common.Address
 	first := uint64(0)
 	cursor := ""
@@ -219,6 +222,9 @@ func (ix *Indexer) collections(ctx context.Context) ([]common.Address, uint64, e
 				continue
 			}
 			addrs = append(addrs, *c.Address)
+			if !withFirst {
+				continue
+			}
 			if tx, err := ix.store.Transaction(ctx, c.TxID); err == nil && tx.BlockNumber != nil {
 				if first == 0 || *tx.BlockNumber < first {
 					first = *tx.BlockNumber

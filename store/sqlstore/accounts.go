@@ -117,7 +117,7 @@ func (s *DB) CreateSession(ctx context.Context, se *coffer.Session) error {
 
 func (s *DB) Session(ctx context.Context, id string) (*coffer.Session, error) {
 	se := new(coffer.Session)
-	err := s.db.QueryRowContext(ctx, `SELECT id, user_id, refresh_hash, created_at, expires_at, revoked_at
+	err := s.prep(s.db).QueryRowContext(ctx, `SELECT id, user_id, refresh_hash, created_at, expires_at, revoked_at
 		FROM sessions WHERE id = $1`, id).
 		Scan(&se.ID, &se.UserID, bytesCol{&se.RefreshHash}, timeCol{&se.CreatedAt}, timeCol{&se.ExpiresAt}, nullTimeCol{&se.RevokedAt})
 	if err != nil {
@@ -257,7 +257,7 @@ func (s *DB) Wallets(ctx context.Context, ownerID string, limit int, cursor stri
 	}
 	q := `SELECT ` + walletCols + ` FROM wallets` + w.String() +
 		` ORDER BY created_at DESC, address DESC LIMIT ` + w.arg(limit+1)
-	rows, err := s.db.QueryContext(ctx, q, w.args...)
+	rows, err := s.prep(s.db).QueryContext(ctx, q, w.args...)
 	if err != nil {
 		return nil, "", s.wrap(err, "list wallets")
 	}

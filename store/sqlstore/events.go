@@ -26,7 +26,7 @@ func (s *DB) appendEvent(ctx context.Context, q querier, e *coffer.Event) error 
 	o := append(slices.Clone(e.Owners), "", "")
 	at := s.tm(e.CreatedAt)
 	var seq int64
-	err := q.QueryRowContext(ctx, `INSERT INTO events (id, type, subject, owner1, owner2, data, created_at)
+	err := s.prep(q).QueryRowContext(ctx, `INSERT INTO events (id, type, subject, owner1, owner2, data, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING seq`,
 		e.ID, e.Type, e.Subject, o[0], o[1], []byte(e.Data), at).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -36,7 +36,7 @@ func (s *DB) appendEvent(ctx context.Context, q querier, e *coffer.Event) error 
 		return s.wrap(err, "event %s", e.ID)
 	}
 	e.Seq = seq
-	_, err = q.ExecContext(ctx, `INSERT INTO webhook_deliveries (webhook_id, event_seq, subject, status, attempts, next_attempt_at, created_at)
+	_, err = s.prep(q).ExecContext(ctx, `INSERT INTO webhook_deliveries (webhook_id, event_seq, subject, status, attempts, next_attempt_at, created_at)
 		SELECT webhook_id, $1, $2, $3, 0, $4, $5 FROM webhook_events WHERE pattern IN ($6, $7, '*')
 		ON CONFLICT (webhook_id, event_seq) DO NOTHING`,
 		seq, e.Subject, coffer.DeliveryPending, at, at, e.Type, coffer.EventFamily(e.Type))
@@ -49,7 +49,7 @@ func (s *DB) walletOwner(ctx context.Context, q querier, a common.Address) (stri
 		return "", nil
 	}
 	var owner string
-	err := q.QueryRowContext(ctx, `SELECT owner_id FROM wallets WHERE address = $1`, addr(a)).Scan(&owner)
+	err := s.prep(q).QueryRowContext(ctx, `SELECT owner_id FROM wallets WHERE address = $1`, addr(a)).Scan(&owner)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -278,7 +278,7 @@ func (s *DB) ClaimDeliveries(ctx context.Context, at time.Time, limit int, lease
 	var out []*coffer.Delivery
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		out = nil
-		rows, err := tx.QueryContext(ctx, query, coffer.DeliveryPending, s.tm(at))
+		rows, err := s.prep(tx).QueryContext(ctx, query, coffer.DeliveryPending, s.tm(at))
 		if err != nil {
 			return s.wrap(err, "claim deliveries")
 		}

@@ -60,7 +60,7 @@ func (s *DB) CreateCollection(ctx context.Context, c *coffer.Collection, t *coff
 }
 
 func (s *DB) collection(ctx context.Context, what string, cond string, args ...any) (*coffer.Collection, error) {
-	c, err := scanCollection(s.db.QueryRowContext(ctx, `SELECT `+collectionCols+` FROM collections c WHERE `+cond, args...))
+	c, err := scanCollection(s.prep(s.db).QueryRowContext(ctx, `SELECT `+collectionCols+` FROM collections c WHERE `+cond, args...))
 	if err != nil {
 		return nil, s.notFound(err, "collection %s", what)
 	}
@@ -89,7 +89,7 @@ func (s *DB) Collections(ctx context.Context, limit int, cursor string) ([]*coff
 		}
 		w.add(`(c.created_at, c.id) < (?, ?)`, s.tm(t), id)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+collectionCols+` FROM collections c`+w.String()+
+	rows, err := s.prep(s.db).QueryContext(ctx, `SELECT `+collectionCols+` FROM collections c`+w.String()+
 		` ORDER BY c.created_at DESC, c.id DESC LIMIT `+w.arg(limit+1), w.args...)
 	if err != nil {
 		return nil, "", s.wrap(err, "list collections")
@@ -152,7 +152,7 @@ func (s *DB) CreateMint(ctx context.Context, m *coffer.Mint, t *coffer.Transacti
 			m.UpdatedAt = m.CreatedAt
 		}
 		stamp(&m.UpdatedAt)
-		_, err := tx.ExecContext(ctx, `INSERT INTO mints (`+mintCols+`) VALUES
+		_, err := s.prep(tx).ExecContext(ctx, `INSERT INTO mints (`+mintCols+`) VALUES
 			($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 			m.ID, m.CollectionID, m.OwnerID, addr(m.To), m.TokenURI, blob(m.Metadata), m.Status, m.TxID, hashPtr(m.TxHash),
 			bigArg(m.TokenID), m.Error, nullStr(m.IdempotencyKey), blob(m.RequestHash), s.tm(m.CreatedAt), s.tm(m.UpdatedAt))
@@ -164,7 +164,7 @@ func (s *DB) CreateMint(ctx context.Context, m *coffer.Mint, t *coffer.Transacti
 }
 
 func (s *DB) mint(ctx context.Context, what, cond string, arg any) (*coffer.Mint, error) {
-	m, err := scanMint(s.db.QueryRowContext(ctx, `SELECT `+mintCols+` FROM mints WHERE `+cond, arg))
+	m, err := scanMint(s.prep(s.db).QueryRowContext(ctx, `SELECT `+mintCols+` FROM mints WHERE `+cond, arg))
 	if err != nil {
 		return nil, s.notFound(err, "mint %s", what)
 	}
@@ -201,18 +201,18 @@ func (s *DB) UpdateMint(ctx context.Context, id string, u coffer.MintUpdate) err
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		var before string // a change of status is an event
 		if u.Status != "" {
-			if err := tx.QueryRowContext(ctx, `SELECT status FROM mints WHERE id = $1`+s.d.ForUpdate, id).Scan(&before); err != nil {
+			if err := s.prep(tx).QueryRowContext(ctx, `SELECT status FROM mints WHERE id = $1`+s.d.ForUpdate, id).Scan(&before); err != nil {
 				return s.notFound(err, "mint %s", id)
 			}
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE mints SET `+set+` WHERE id = `+w.arg(id), w.args...)
+		res, err := s.prep(tx).ExecContext(ctx, `UPDATE mints SET `+set+` WHERE id = `+w.arg(id), w.args...)
 		if err != nil {
 			return s.wrap(err, "update mint %s", id)
 		}
 		if err := mustAffect(res, "mint %s", id); err != nil || u.Status == before {
 			return err
 		}
-		m, err := scanMint(tx.QueryRowContext(ctx, `SELECT `+mintCols+` FROM mints WHERE id = $1`, id))
+		m, err := scanMint(s.prep(tx).QueryRowContext(ctx, `SELECT `+mintCols+` FROM mints WHERE id = $1`, id))
 		if err != nil {
 			return s.wrap(err, "mint %s", id)
 		}
@@ -235,7 +235,7 @@ func (s *DB) ApplyTransfers(ctx context.Context, chainID uint64, transfers []cof
 			}
 			// A token minted by this very transfer keeps its first mint hash
 			// when the same transfer is applied again.
-			_, err := tx.ExecContext(ctx, `INSERT INTO tokens (chain_id, contract, token_key, token_id, owner, token_uri,
+			_, err := s.prep(tx).ExecContext(ctx, `INSERT INTO tokens (chain_id, contract, token_key, token_id, owner, token_uri,
 				mint_tx_hash, block_number, updated_at) VALUES ($1, $2, $3, $4, $5, '', $6, $7, $8)
 				ON CONFLICT (chain_id, contract, token_key) DO UPDATE SET owner = excluded.owner,
 				mint_tx_hash = COALESCE(tokens.mint_tx_hash, excluded.mint_tx_hash),
@@ -258,7 +258,7 @@ func (s *DB) ApplyTransfers(ctx context.Context, chainID uint64, transfers []cof
 		if err := s.putBlock(ctx, tx, chainID, block, h); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO index_cursors (chain_id, block_number, block_hash) VALUES ($1, $2, $3)
+		_, err := s.prep(tx).ExecContext(ctx, `INSERT INTO index_cursors (chain_id, block_number, block_hash) VALUES ($1, $2, $3)
 			ON CONFLICT (chain_id) DO UPDATE SET block_number = excluded.block_number, block_hash = excluded.block_hash`,
 			u64(chainID), u64(block), hash(h))
 		return s.wrap(err, "index cursor of chain %d", chainID)
@@ -266,7 +266,7 @@ func (s *DB) ApplyTransfers(ctx context.Context, chainID uint64, transfers []cof
 }
 
 func (s *DB) putBlock(ctx context.Context, q querier, chainID, number uint64, h common.Hash) error {
-	_, err := q.ExecContext(ctx, `INSERT INTO blocks (chain_id, number, hash) VALUES ($1, $2, $3)
+	_, err := s.prep(q).ExecContext(ctx, `INSERT INTO blocks (chain_id, number, hash) VALUES ($1, $2, $3)
 		ON CONFLICT (chain_id, number) DO UPDATE SET hash = excluded.hash`, u64(chainID), u64(number), hash(h))
 	return s.wrap(err, "block %d", number)
 }
@@ -275,7 +275,7 @@ func (s *DB) putBlock(ctx context.Context, q querier, chainID, number uint64, h 
 // ApplyTransfers (ENOTFOUND if none), for reorg detection.
 func (s *DB) BlockHash(ctx context.Context, chainID, number uint64) (common.Hash, error) {
 	var h common.Hash
-	err := s.db.QueryRowContext(ctx, `SELECT hash FROM blocks WHERE chain_id = $1 AND number = $2`,
+	err := s.prep(s.db).QueryRowContext(ctx, `SELECT hash FROM blocks WHERE chain_id = $1 AND number = $2`,
 		u64(chainID), u64(number)).Scan(hashCol{&h})
 	if err != nil {
 		return common.Hash{}, s.notFound(err, "block %d of chain %d", number, chainID)
@@ -286,7 +286,7 @@ func (s *DB) BlockHash(ctx context.Context, chainID, number uint64) (common.Hash
 func (s *DB) IndexCursor(ctx context.Context, chainID uint64) (uint64, common.Hash, error) {
 	var n uint64
 	var h common.Hash
-	err := s.db.QueryRowContext(ctx, `SELECT block_number, block_hash FROM index_cursors WHERE chain_id = $1`,
+	err := s.prep(s.db).QueryRowContext(ctx, `SELECT block_number, block_hash FROM index_cursors WHERE chain_id = $1`,
 		u64(chainID)).Scan(u64Col{&n}, hashCol{&h})
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, common.Hash{}, nil

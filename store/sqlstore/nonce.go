@@ -201,7 +201,7 @@ func (s *DB) writeSigned(ctx context.Context, tx *sql.Tx, t *coffer.Transaction,
 	if a.TipCap != nil {
 		t.TipCap = a.TipCap
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE transactions SET nonce = $1, hash = $2, raw = $3, gas_price = $4,
+	if _, err := s.prep(tx).ExecContext(ctx, `UPDATE transactions SET nonce = $1, hash = $2, raw = $3, gas_price = $4,
 		fee_cap = $5, tip_cap = $6, status = $7, updated_at = $8, gas = $9 WHERE id = $10`,
 		u64(nonce), hash(a.Hash), blob(a.Raw), bigArg(t.GasPrice), bigArg(t.FeeCap), bigArg(t.TipCap),
 		t.Status, s.tm(t.UpdatedAt), u64(t.Gas), t.ID); err != nil {

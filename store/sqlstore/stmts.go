@@ -101,3 +101,59 @@ func (s *DB) closeStmts() {
 		delete(s.stmts.m, q)
 	}
 }
+
+// maxStmts bounds the statement cache. Only constant texts should reach it,
+// but a query built from a few optional parts would otherwise add a
+// statement per shape forever; past the bound queries run unprepared.
+const maxStmts = 256
+
+// prepared runs the queries of q (the pool or a transaction) as the store's
+// prepared statements: see stmt and txStmt. Use it for constant query texts
+// on hot paths. When a statement cannot be had, the query runs unprepared
+// on q, which reports any error.
+type prepared struct {
+	s *DB
+	q querier
+}
+
+func (s *DB) prep(q querier) querier { return prepared{s, q} }
+
+func (p prepared) statement(ctx context.Context, query string) *sql.Stmt {
+	s := p.s
+	if s.cachedStmt(query) == nil && s.PreparedStatements() >= maxStmts {
+		return nil
+	}
+	var st *sql.Stmt
+	var err error
+	switch q := p.q.(type) {
+	case *sql.Tx:
+		st, err = s.txStmt(ctx, q, query)
+	case *sql.DB:
+		st, err = s.stmt(ctx, query)
+	}
+	if err != nil {
+		return nil
+	}
+	return st
+}
+
+func (p prepared) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := p.statement(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return p.q.ExecContext(ctx, query, args...)
+}
+
+func (p prepared) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := p.statement(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return p.q.QueryContext(ctx, query, args...)
+}
+
+func (p prepared) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := p.statement(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return p.q.QueryRowContext(ctx, query, args...)
+}

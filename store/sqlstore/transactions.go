@@ -34,7 +34,7 @@ func (s *DB) insertTx(ctx context.Context, q querier, t *coffer.Transaction) err
 		t.UpdatedAt = t.CreatedAt
 	}
 	stamp(&t.UpdatedAt)
-	_, err := q.ExecContext(ctx, `INSERT INTO transactions (`+txCols+`) VALUES
+	_, err := s.prep(q).ExecContext(ctx, `INSERT INTO transactions (`+txCols+`) VALUES
 		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`,
 		t.ID, t.OwnerID, t.Kind, u64(t.ChainID), addr(t.From), addrPtr(t.To), bigArg(t.Value), blob(t.Data), u64Ptr(t.Nonce),
 		u64(t.Gas), bigArg(t.GasPrice), bigArg(t.FeeCap), bigArg(t.TipCap), hashPtr(t.Hash), blob(t.Raw), t.Status,
@@ -53,7 +53,7 @@ func (s *DB) insertTx(ctx context.Context, q querier, t *coffer.Transaction) err
 
 func (s *DB) insertAttempt(ctx context.Context, q querier, txID string, a *coffer.TxAttempt) error {
 	stamp(&a.CreatedAt)
-	_, err := q.ExecContext(ctx, `INSERT INTO tx_attempts (tx_id, kind, hash, raw, gas_price, fee_cap, tip_cap, created_at)
+	_, err := s.prep(q).ExecContext(ctx, `INSERT INTO tx_attempts (tx_id, kind, hash, raw, gas_price, fee_cap, tip_cap, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		txID, a.Kind, hash(a.Hash), blob(a.Raw), bigArg(a.GasPrice), bigArg(a.FeeCap), bigArg(a.TipCap), s.tm(a.CreatedAt))
 	return s.wrap(err, "attempt %s of %s", a.Hash.Hex(), txID)
@@ -69,7 +69,7 @@ func (s *DB) loadTx(ctx context.Context, q querier, cond string, arg any, lock b
 	if lock {
 		query += s.d.ForUpdate
 	}
-	t, err := scanTx(q.QueryRowContext(ctx, query, arg))
+	t, err := scanTx(s.prep(q).QueryRowContext(ctx, query, arg))
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +80,7 @@ func (s *DB) loadTx(ctx context.Context, q querier, cond string, arg any, lock b
 }
 
 func (s *DB) loadAttempts(ctx context.Context, q querier, t *coffer.Transaction) error {
-	rows, err := q.QueryContext(ctx, `SELECT kind, hash, raw, gas_price, fee_cap, tip_cap, created_at
+	rows, err := s.prep(q).QueryContext(ctx, `SELECT kind, hash, raw, gas_price, fee_cap, tip_cap, created_at
 		FROM tx_attempts WHERE tx_id = $1 ORDER BY id`, t.ID)
 	if err != nil {
 		return s.wrap(err, "attempts of %s", t.ID)
@@ -304,7 +304,7 @@ func (s *DB) UpdateTransaction(ctx context.Context, id string, u coffer.TxUpdate
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		var before string // the status, when u may change it: a change is an event
 		if u.Status != "" {
-			if err := tx.QueryRowContext(ctx, `SELECT status FROM transactions WHERE id = $1`+s.d.ForUpdate, id).Scan(&before); err != nil {
+			if err := s.prep(tx).QueryRowContext(ctx, `SELECT status FROM transactions WHERE id = $1`+s.d.ForUpdate, id).Scan(&before); err != nil {
 				return s.notFound(err, "transaction %s", id)
 			}
 		}
@@ -340,7 +340,7 @@ func (s *DB) UpdateTransaction(ctx context.Context, id string, u coffer.TxUpdate
 				set += `, ` + col + ` = COALESCE(` + att(col) + `, ` + col + `)`
 			}
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE transactions SET `+set+` WHERE id = `+w.arg(id), w.args...)
+		res, err := s.prep(tx).ExecContext(ctx, `UPDATE transactions SET `+set+` WHERE id = `+w.arg(id), w.args...)
 		if err != nil {
 			return s.wrap(err, "update transaction %s", id)
 		}
