@@ -29,6 +29,7 @@ import (
 
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/custody"
+	"github.com/cofferhq/coffer/internal/testenv"
 )
 
 // cofferBin is the coffer binary built once by TestMain ("" with -short).
@@ -275,16 +276,6 @@ func writePEM(t *testing.T, file, typ string, der []byte) {
 	}
 }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // TestSignerProcessMutualTLS: the signer on TCP signs for a client holding a
 // certificate from its client CA, and refuses one from another CA; the client
 // refuses a signer its CA did not certify.
@@ -296,7 +287,7 @@ func TestSignerProcessMutualTLS(t *testing.T) {
 	rogue := newDevPKI(t, dir, "rogue")
 	rogueCert, rogueKey := rogue.issue(t, "intruder", x509.ExtKeyUsageClientAuth)
 
-	addr := freePort(t)
+	addr := testenv.FreeAddr(t)
 	startSignerProc(t, signerEnv(filepath.Join(dir, "data"), "tcp://"+addr,
 		"COFFER_SIGNER_TLS_CERT="+srvCert, "COFFER_SIGNER_TLS_KEY="+srvKey, "COFFER_SIGNER_TLS_CLIENT_CA="+pki.caFile,
 	), "tcp", addr)
