@@ -282,17 +282,7 @@ func AssignNoncesRace(t testing.TB, n int, stores ...coffer.Store) {
 	for _, v := range assigned {
 		nonces = append(nonces, v)
 	}
-	slices.Sort(nonces)
-	for i, v := range nonces {
-		if v != uint64(i) {
-			t.Fatalf("nonces not 0..%d: position %d holds %d", n-1, i, v)
-		}
-	}
-	next, err := stores[0].NextNonce(ctx, 1, from)
-	ok(t, err)
-	if next != uint64(n) {
-		t.Fatalf("next nonce %d, want %d", next, n)
-	}
+	contiguousNonces(t, stores[0], from, nonces)
 	for _, id := range ids {
 		tx, err := stores[len(stores)-1].Transaction(ctx, id)
 		ok(t, err)

@@ -611,23 +611,31 @@ func AssignNonceRace(t testing.TB, n int, stores ...coffer.Store) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	slices.Sort(nonces)
-	for i, v := range nonces {
-		if v != uint64(i) {
-			t.Fatalf("nonces not 0..%d: position %d holds %d", n-1, i, v)
-		}
-	}
-	next, err := stores[0].NextNonce(ctx, 1, from)
-	ok(t, err)
-	if next != uint64(n) {
-		t.Fatalf("next nonce %d, want %d", next, n)
-	}
+	contiguousNonces(t, stores[0], from, nonces)
 	for _, id := range ids {
 		tx, err := stores[len(stores)-1].Transaction(ctx, id)
 		ok(t, err)
 		if tx.Nonce == nil || tx.Status != coffer.TxPending || *tx.Hash != hashOf(id, *tx.Nonce, "race") {
 			t.Fatalf("transaction %s after race: %+v", id, tx)
 		}
+	}
+}
+
+// contiguousNonces fails t unless nonces, in any order, are 0..len(nonces)-1
+// and s's next nonce for from on chain 1 follows them.
+func contiguousNonces(t testing.TB, s coffer.Store, from common.Address, nonces []uint64) {
+	t.Helper()
+	n := len(nonces)
+	slices.Sort(nonces)
+	for i, v := range nonces {
+		if v != uint64(i) {
+			t.Fatalf("nonces not 0..%d: position %d holds %d", n-1, i, v)
+		}
+	}
+	next, err := s.NextNonce(ctx, 1, from)
+	ok(t, err)
+	if next != uint64(n) {
+		t.Fatalf("next nonce %d, want %d", next, n)
 	}
 }
 
