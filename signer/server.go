@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/cofferhq/coffer"
@@ -148,6 +150,23 @@ func decodeTx(r *request) (*types.Transaction, error) {
 	return tx, nil
 }
 
+// txArgs are a transaction signing request's address, transaction and
+// chain id.
+func txArgs(r *request) (common.Address, *types.Transaction, *big.Int, error) {
+	if r.Address == nil {
+		return common.Address{}, nil, nil, missing("address")
+	}
+	tx, err := decodeTx(r)
+	if err != nil {
+		return common.Address{}, nil, nil, err
+	}
+	chainID, err := chainIDOf(r)
+	if err != nil {
+		return common.Address{}, nil, nil, err
+	}
+	return *r.Address, tx, chainID, nil
+}
+
 func txResponse(tx *types.Transaction, err error) (*response, error) {
 	if err != nil {
 		return nil, err
@@ -160,33 +179,19 @@ func txResponse(tx *types.Transaction, err error) (*response, error) {
 }
 
 func (s *Server) signTx(ctx context.Context, r *request) (*response, error) {
-	if r.Address == nil {
-		return nil, missing("address")
-	}
-	tx, err := decodeTx(r)
+	addr, tx, chainID, err := txArgs(r)
 	if err != nil {
 		return nil, err
 	}
-	chainID, err := chainIDOf(r)
-	if err != nil {
-		return nil, err
-	}
-	return txResponse(s.c.SignTx(ctx, *r.Address, tx, chainID))
+	return txResponse(s.c.SignTx(ctx, addr, tx, chainID))
 }
 
 func (s *Server) signTransaction(ctx context.Context, r *request) (*response, error) {
-	if r.Address == nil {
-		return nil, missing("address")
-	}
-	tx, err := decodeTx(r)
+	addr, tx, chainID, err := txArgs(r)
 	if err != nil {
 		return nil, err
 	}
-	chainID, err := chainIDOf(r)
-	if err != nil {
-		return nil, err
-	}
-	return txResponse(s.c.SignTransaction(ctx, r.Principal.domain(), *r.Address, tx, chainID))
+	return txResponse(s.c.SignTransaction(ctx, r.Principal.domain(), addr, tx, chainID))
 }
 
 func sigResponse(sig []byte, err error) (*response, error) {
