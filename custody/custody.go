@@ -187,6 +187,8 @@ func (s *Service) SignTx(ctx context.Context, from common.Address, tx *types.Tra
 }
 
 func (s *Service) signTx(ctx context.Context, principal string, w *coffer.Wallet, tx *types.Transaction, chainID *big.Int) (*types.Transaction, error) {
+	s.audits.enter()
+	defer s.audits.leave()
 	digest := types.LatestSignerForChainID(chainID).Hash(tx)
 	ks, err := s.signer(w)
 	if err == nil {
@@ -213,6 +215,8 @@ func (s *Service) SignTransaction(ctx context.Context, p *coffer.Principal, addr
 
 // SignMessage signs an EIP-191 personal message.
 func (s *Service) SignMessage(ctx context.Context, p *coffer.Principal, addr common.Address, msg []byte) ([]byte, error) {
+	s.audits.enter()
+	defer s.audits.leave()
 	w, err := s.Wallet(ctx, p, addr)
 	if err != nil {
 		return nil, err
@@ -232,6 +236,8 @@ func (s *Service) SignMessage(ctx context.Context, p *coffer.Principal, addr com
 
 // SignTypedData signs EIP-712 typed data.
 func (s *Service) SignTypedData(ctx context.Context, p *coffer.Principal, addr common.Address, td apitypes.TypedData) ([]byte, error) {
+	s.audits.enter()
+	defer s.audits.leave()
 	w, err := s.Wallet(ctx, p, addr)
 	if err != nil {
 		return nil, err
@@ -262,6 +268,8 @@ func (s *Service) SignTypedData(ctx context.Context, p *coffer.Principal, addr c
 // transactions). allowOwners is the legacy switch: true lets owners sign
 // where no policy sets raw_hash; policies decide otherwise.
 func (s *Service) SignHash(ctx context.Context, p *coffer.Principal, addr common.Address, digest [32]byte, allowOwners bool) ([]byte, error) {
+	s.audits.enter()
+	defer s.audits.leave()
 	w, err := s.Wallet(ctx, p, addr)
 	if err != nil {
 		return nil, err

@@ -338,6 +338,7 @@ without --wallet it signs in a throwaway SIWE user and creates a wallet for it.`
 		return nil, errors.New("bench sign: --concurrency must be at least 1")
 	}
 	benchHeader(w, "sign", args)
+	var groups func() custody.AuditGroupStats // embedded: the audit group commit's batches
 	if o.embedded {
 		d, stop, err := benchEmbedded(ctx, w, o.persistChain)
 		if err != nil {
@@ -345,6 +346,9 @@ without --wallet it signs in a throwaway SIWE user and creates a wallet for it.`
 		}
 		defer stop()
 		o.api, o.key = "http://"+d.Addr, d.AdminKey
+		if d.custody != nil {
+			groups = d.custody.AuditGroups
+		}
 	} else {
 		if o.key == "" {
 			return nil, errors.New("bench sign: --api needs an admin --key (ck_…)")
@@ -395,6 +399,10 @@ without --wallet it signs in a throwaway SIWE user and creates a wallet for it.`
 			return nil, err
 		}
 	}
+	var g0 custody.AuditGroupStats
+	if groups != nil {
+		g0 = groups()
+	}
 	cpu0 := benchCPU()
 	// Client goroutines carry a profile label: in embedded mode,
 	// pprof -tagignore=bench=client shows the server alone.
@@ -414,6 +422,9 @@ without --wallet it signs in a throwaway SIWE user and creates a wallet for it.`
 	fmt.Fprintf(w, "  latency    %s\n", rep.Latency)
 	fmt.Fprintf(w, "  errors     %s\n", rep.Errors)
 	fmt.Fprintf(w, "  verified   %d signatures by recovery\n", rep.Verified)
+	if groups != nil {
+		fmt.Fprintf(w, "  audit      %s\n", benchGroups(g0, groups()))
+	}
 	fmt.Fprintf(w, "  cpu        %.2f cores busy in this process (%s CPU over %s%s)\n", rep.CPU.Seconds()/rep.Elapsed.Seconds(),
 		rep.CPU.Round(time.Millisecond), rep.Elapsed.Round(time.Millisecond), map[bool]string{true: "; server and clients share them", false: "; clients only"}[o.embedded])
 	if rep.Requests > 0 {
@@ -431,6 +442,26 @@ without --wallet it signs in a throwaway SIWE user and creates a wallet for it.`
 	}
 	fmt.Fprintf(w, "  goal       ≥ 15000 sig/s with p99 ≤ 10ms (issue 3): %s\n", benchMet(rep.RatePerSec >= 15000 && rep.Latency.pct(.99) <= 10*time.Millisecond && rep.Errors.total() == 0))
 	return rep, nil
+}
+
+// benchGroups describes the audit batches written between a and b.
+func benchGroups(a, b custody.AuditGroupStats) string {
+	n, r := b.Batches-a.Batches, b.Records-a.Records
+	if n == 0 {
+		return "no group-committed batches"
+	}
+	var sizes []string
+	for i := range b.BySize {
+		if c := b.BySize[i] - a.BySize[i]; c > 0 {
+			lo, hi := 1<<i, 1<<(i+1)-1
+			label := fmt.Sprint(lo)
+			if hi > lo {
+				label += fmt.Sprintf("–%d", hi)
+			}
+			sizes = append(sizes, fmt.Sprintf("%s: %.0f%%", label, 100*float64(c)/float64(n)))
+		}
+	}
+	return fmt.Sprintf("%d records in %d group commits, %.1f per group (groups by size %s)", r, n, float64(r)/float64(n), strings.Join(sizes, ", "))
 }
 
 func benchMet(ok bool) string {
