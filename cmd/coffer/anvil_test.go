@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/cofferhq/coffer/auth"
 	"github.com/cofferhq/coffer/config"
@@ -125,11 +124,7 @@ func TestServeAnvil(t *testing.T) {
 		t.Fatalf("no contract code at %s: %v", col.Address, err)
 	}
 
-	user := &client{base: cfg.HTTP.PublicURL, http: httpClient()}
-	key, _ := crypto.GenerateKey()
-	if _, err := user.signIn(ctx, key); err != nil {
-		t.Fatal(err)
-	}
+	user, _, _ := signedIn(t, ctx, cfg.HTTP.PublicURL)
 	var m mintResp
 	meta := map[string]any{"name": "Anvil #1", "description": "minted on anvil", "attributes": []map[string]any{{"trait_type": "node", "value": "anvil"}}}
 	if err := user.doIdem(ctx, "POST", "/v1/collections/"+col.ID+"/mint", map[string]any{"metadata": meta}, &m, "anvil-1"); err != nil {

@@ -33,11 +33,7 @@ func TestWalletOnAWSKMS(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	c := &client{base: cfg.HTTP.PublicURL, http: httpClient()}
-	key, _ := crypto.GenerateKey()
-	if _, err := c.signIn(ctx, key); err != nil {
-		t.Fatal(err)
-	}
+	c, _, _ := signedIn(t, ctx, cfg.HTTP.PublicURL)
 	var w struct {
 		Address common.Address `json:"address"`
 		Backend string         `json:"backend"`
@@ -143,11 +139,7 @@ func TestWalletOnPKCS11(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	c := &client{base: cfg.HTTP.PublicURL, http: httpClient()}
-	key, _ := crypto.GenerateKey()
-	if _, err := c.signIn(ctx, key); err != nil {
-		t.Fatal(err)
-	}
+	c, _, _ := signedIn(t, ctx, cfg.HTTP.PublicURL)
 	var w struct {
 		Address common.Address `json:"address"`
 		Backend string         `json:"backend"`

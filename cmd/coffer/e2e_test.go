@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/cofferhq/coffer/config"
 	"github.com/cofferhq/coffer/internal/testenv"
@@ -88,11 +87,7 @@ func TestDevEndToEnd(t *testing.T) {
 		t.Fatalf("demo: %v", err)
 	}
 
-	c := &client{base: cfg.HTTP.PublicURL, http: httpClient()}
-	key, _ := crypto.GenerateKey()
-	if _, err := c.signIn(ctx, key); err != nil {
-		t.Fatal(err)
-	}
+	c, _, _ := signedIn(t, ctx, cfg.HTTP.PublicURL)
 	var ids []string
 	for i := range 3 {
 		var m mintResp

@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/crypto"
-
 	"github.com/cofferhq/coffer/events"
 )
 
@@ -144,11 +142,7 @@ func TestWebhooksEndToEnd(t *testing.T) {
 		}
 	}
 
-	user := &client{base: d.cfg.HTTP.PublicURL, http: httpClient()}
-	key, _ := crypto.GenerateKey()
-	if _, err := user.signIn(ctx, key); err != nil {
-		t.Fatal(err)
-	}
+	user, _, _ := signedIn(t, ctx, d.cfg.HTTP.PublicURL)
 	if err := user.do(ctx, "GET", "/v1/webhooks", nil, nil); err == nil || !strings.Contains(err.Error(), "403") {
 		t.Fatalf("user listed webhooks: %v", err)
 	}
@@ -330,13 +324,8 @@ func TestEventStream(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	base := d.cfg.HTTP.PublicURL
-	alice, bob := &client{base: base, http: httpClient()}, &client{base: base, http: httpClient()}
-	for _, c := range []*client{alice, bob} {
-		key, _ := crypto.GenerateKey()
-		if _, err := c.signIn(ctx, key); err != nil {
-			t.Fatal(err)
-		}
-	}
+	alice, _, _ := signedIn(t, ctx, base)
+	bob, _, _ := signedIn(t, ctx, base)
 	as, bs := openStream(t, ctx, alice, "", ""), openStream(t, ctx, bob, "", "")
 	defer as.Close()
 	defer bs.Close()

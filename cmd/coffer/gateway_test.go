@@ -43,11 +43,7 @@ func TestGatewayRPC(t *testing.T) {
 	chainID := d.Chain.ChainID()
 	url := cfg.HTTP.PublicURL + "/v1/rpc/" + big.NewInt(int64(chainID)).String()
 
-	user := &client{base: cfg.HTTP.PublicURL, http: httpClient()}
-	key, _ := crypto.GenerateKey()
-	if _, err := user.signIn(ctx, key); err != nil {
-		t.Fatal(err)
-	}
+	user, _, _ := signedIn(t, ctx, cfg.HTTP.PublicURL)
 	rc, err := rpc.DialOptions(ctx, url, rpc.WithHeader("Authorization", "Bearer "+user.token))
 	if err != nil {
 		t.Fatal(err)
@@ -239,11 +235,7 @@ func TestGatewayProxy(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	user := &client{base: cfg.HTTP.PublicURL, http: httpClient()}
-	key, _ := crypto.GenerateKey()
-	if _, err := user.signIn(ctx, key); err != nil {
-		t.Fatal(err)
-	}
+	user, _, _ := signedIn(t, ctx, cfg.HTTP.PublicURL)
 	r := call(t, ctx, user, "GET", "/v1/proxy/nfts/v3/nfts/0xabc?limit=2", nil)
 	if r.status != 200 || strings.Contains(string(r.body), proxySecret) || !strings.Contains(string(r.body), `"echo":"***"`) {
 		t.Fatalf("proxied answer: %d %s", r.status, r.body)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/cofferhq/coffer/config"
 )
@@ -63,11 +62,7 @@ func TestVoucherMintGasTank(t *testing.T) {
 		t.Fatalf("voucher mint to an outside address: %v", err)
 	}
 
-	user := &client{base: cfg.HTTP.PublicURL, http: httpClient()}
-	key, _ := crypto.GenerateKey()
-	if _, err := user.signIn(ctx, key); err != nil {
-		t.Fatal(err)
-	}
+	user, _, _ := signedIn(t, ctx, cfg.HTTP.PublicURL)
 	var ids []string
 	for i := range 3 {
 		var m mintResp
