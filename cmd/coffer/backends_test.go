@@ -34,18 +34,12 @@ func TestWalletOnAWSKMS(t *testing.T) {
 	defer cancel()
 
 	c, _, _ := signedIn(t, ctx, cfg.HTTP.PublicURL)
-	var w struct {
-		Address common.Address `json:"address"`
-		Backend string         `json:"backend"`
-	}
-	if err := c.do(ctx, "POST", "/v1/wallets", map[string]string{"backend": "awskms"}, &w); err != nil {
-		t.Fatal(err)
-	}
-	if w.Backend != "awskms" || kms.KeyCount() != 1 {
-		t.Fatalf("wallet %+v, KMS keys %d", w, kms.KeyCount())
+	addr := walletOn(t, ctx, c, "awskms")
+	if kms.KeyCount() != 1 {
+		t.Fatalf("KMS keys %d after creating one wallet", kms.KeyCount())
 	}
 	var out struct{ Signature string }
-	if err := c.do(ctx, "POST", "/v1/wallets/"+w.Address.Hex()+"/sign-message", map[string]string{"message": "hello from KMS"}, &out); err != nil {
+	if err := c.do(ctx, "POST", "/v1/wallets/"+addr.Hex()+"/sign-message", map[string]string{"message": "hello from KMS"}, &out); err != nil {
 		t.Fatal(err)
 	}
 	sig, err := hexutil.Decode(out.Signature)
@@ -54,7 +48,7 @@ func TestWalletOnAWSKMS(t *testing.T) {
 	}
 	sig[64] -= 27
 	pub, err := crypto.SigToPub(accounts.TextHash([]byte("hello from KMS")), sig)
-	if err != nil || crypto.PubkeyToAddress(*pub) != w.Address {
+	if err != nil || crypto.PubkeyToAddress(*pub) != addr {
 		t.Fatalf("signature does not recover to the KMS wallet: %v", err)
 	}
 	if kms.Calls("Sign") == 0 {
@@ -140,20 +134,11 @@ func TestWalletOnPKCS11(t *testing.T) {
 	defer cancel()
 
 	c, _, _ := signedIn(t, ctx, cfg.HTTP.PublicURL)
-	var w struct {
-		Address common.Address `json:"address"`
-		Backend string         `json:"backend"`
-	}
-	if err := c.do(ctx, "POST", "/v1/wallets", map[string]string{"backend": "pkcs11"}, &w); err != nil {
-		t.Fatal(err)
-	}
-	if w.Backend != "pkcs11" {
-		t.Fatalf("wallet %+v", w)
-	}
+	addr := walletOn(t, ctx, c, "pkcs11")
 	var out struct{ Raw, Hash string }
 	body := map[string]any{"chain_id": d.Chain.ChainID(), "to": d.Platform.Address.Hex(), "value": "0", "nonce": 0, "gas": 21000,
 		"max_fee_per_gas": "2000000000", "max_priority_fee_per_gas": "1000000000"}
-	if err := c.do(ctx, "POST", "/v1/wallets/"+w.Address.Hex()+"/sign-transaction", body, &out); err != nil {
+	if err := c.do(ctx, "POST", "/v1/wallets/"+addr.Hex()+"/sign-transaction", body, &out); err != nil {
 		t.Fatal(err)
 	}
 	raw, _ := hexutil.Decode(out.Raw)
@@ -162,7 +147,23 @@ func TestWalletOnPKCS11(t *testing.T) {
 		t.Fatal(err)
 	}
 	from, err := types.Sender(types.LatestSignerForChainID(tx.ChainId()), tx)
-	if err != nil || from != w.Address {
-		t.Fatalf("transaction signed on the HSM recovers to %s, want %s (%v)", from, w.Address, err)
+	if err != nil || from != addr {
+		t.Fatalf("transaction signed on the HSM recovers to %s, want %s (%v)", from, addr, err)
 	}
+}
+
+// walletOn creates a wallet for c's user on the key backend through the API.
+func walletOn(t *testing.T, ctx context.Context, c *client, backend string) common.Address {
+	t.Helper()
+	var w struct {
+		Address common.Address `json:"address"`
+		Backend string         `json:"backend"`
+	}
+	if err := c.do(ctx, "POST", "/v1/wallets", map[string]string{"backend": backend}, &w); err != nil {
+		t.Fatal(err)
+	}
+	if w.Backend != backend {
+		t.Fatalf("wallet %+v, want one on %s", w, backend)
+	}
+	return w.Address
 }
