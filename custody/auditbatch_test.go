@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,8 +13,6 @@ import (
 
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/custody"
-	"github.com/cofferhq/coffer/keys/local"
-	"github.com/cofferhq/coffer/store/sqlite"
 	"github.com/cofferhq/coffer/store/sqlstore"
 )
 
@@ -41,22 +36,9 @@ func (b *batchStore) AppendAuditBatch(ctx context.Context, rs []*coffer.AuditRec
 
 func batchService(t *testing.T, delay time.Duration) (*custody.Service, *batchStore, *coffer.Wallet) {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "coffer.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	st := &batchStore{DB: db, delay: delay}
-	cs, err := custody.New(st, []coffer.KeyBackend{local.New(st, local.NewStaticMaster([32]byte{9}))}, coffer.BackendLocal, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := cs.CreateWallet(ctx, "u1", "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cs, st, w
+	st := &batchStore{DB: tempStore(t), delay: delay}
+	cs := localCustody(t, st, st)
+	return cs, st, userWallet(t, cs)
 }
 
 // Concurrent signatures share audit transactions, and the log still holds

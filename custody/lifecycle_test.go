@@ -2,10 +2,7 @@ package custody_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"math/big"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,10 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/cofferhq/coffer"
-	"github.com/cofferhq/coffer/custody"
-	"github.com/cofferhq/coffer/keys/local"
 	"github.com/cofferhq/coffer/policy"
-	"github.com/cofferhq/coffer/store/sqlite"
 )
 
 func eth(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), big.NewInt(1e18)) }
@@ -25,19 +19,9 @@ func eth(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), big.NewInt(1
 // transaction manager alike, and each refusal is audited naming its rule.
 func TestTransactionPolicies(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "coffer.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	cs, err := custody.New(st, []coffer.KeyBackend{local.New(st, local.NewStaticMaster([32]byte{7}))}, coffer.BackendLocal, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := cs.CreateWallet(ctx, "u1", "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := tempStore(t)
+	cs := localCustody(t, st, st)
+	w := userWallet(t, cs)
 	user := &coffer.Principal{UserID: "u1", Roles: []string{coffer.RoleUser}}
 	dest := common.HexToAddress("0x00000000000000000000000000000000000000d1")
 	chain := big.NewInt(1337)
@@ -56,7 +40,7 @@ func TestTransactionPolicies(t *testing.T) {
 	pe := policy.New(coffer.Policy{MaxValuePerTx: eth(1), MaxValuePerDay: eth(2)}, st)
 	pe.SetCacheTTL(0)
 	cs.SetPolicy(pe)
-	_, err = cs.SignTransaction(ctx, user, w.Address, tx(2, &dest, eth(2)), chain)
+	_, err := cs.SignTransaction(ctx, user, w.Address, tx(2, &dest, eth(2)), chain)
 	want := "policy max_value_per_tx: 2000000000000000000 > 1000000000000000000 for wallet " + w.Address.Hex()
 	if coffer.ErrorCode(err) != coffer.EFORBIDDEN || coffer.ErrorMessage(err) != want {
 		t.Fatalf("got %v, want %q", err, want)

@@ -2,10 +2,7 @@ package custody_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"math/big"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,28 +13,14 @@ import (
 
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/custody"
-	"github.com/cofferhq/coffer/keys/local"
-	"github.com/cofferhq/coffer/store/sqlite"
 	"github.com/cofferhq/coffer/store/sqlstore"
 )
 
 func newCustody(t *testing.T) (*custody.Service, *sqlstore.DB, *coffer.Wallet) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "coffer.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	cs, err := custody.New(st, []coffer.KeyBackend{local.New(st, local.NewStaticMaster([32]byte{7}))}, coffer.BackendLocal, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := cs.CreateWallet(ctx, "u1", "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cs, st, w
+	st := tempStore(t)
+	cs := localCustody(t, st, st)
+	return cs, st, userWallet(t, cs)
 }
 
 var opsAdmin = &coffer.Principal{Issuer: "apikey", Subject: "ops", Roles: []string{coffer.RoleAdmin}}
@@ -181,10 +164,7 @@ func TestWalletCacheDisableRacesRead(t *testing.T) {
 	ctx := context.Background()
 	_, st, w := newCustody(t)
 	g := &gatedStore{Store: st}
-	cs, err := custody.New(g, []coffer.KeyBackend{local.New(st, local.NewStaticMaster([32]byte{7}))}, coffer.BackendLocal, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cs := localCustody(t, g, st)
 	cs.SetWalletCacheTTL(time.Hour)
 	g.arm()
 	done := make(chan error, 1)
@@ -200,6 +180,6 @@ func TestWalletCacheDisableRacesRead(t *testing.T) {
 	if err := <-done; err != nil { // it started before the disable: either outcome is fine
 		t.Logf("in-flight request: %v", err)
 	}
-	_, err = cs.SignHash(ctx, opsAdmin, w.Address, [32]byte{2}, false)
+	_, err := cs.SignHash(ctx, opsAdmin, w.Address, [32]byte{2}, false)
 	wantDisabled(t, err)
 }
