@@ -100,10 +100,15 @@ func (s *Store) Put(ctx context.Context, key string, data []byte, contentType st
 		return err
 	}
 	dir, name := s.path(key)
-	if err := os.MkdirAll(dir, dirPerm); err != nil {
-		return fmt.Errorf("blob/fs: put %q: %w", key, err)
-	}
+	// The directory is made when it is missing (after a first attempt, not
+	// before every Put: that was a stat per object).
 	f, err := os.CreateTemp(dir, ".tmp-*")
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(dir, dirPerm); err != nil {
+			return fmt.Errorf("blob/fs: put %q: %w", key, err)
+		}
+		f, err = os.CreateTemp(dir, ".tmp-*")
+	}
 	if err != nil {
 		return fmt.Errorf("blob/fs: put %q: %w", key, err)
 	}

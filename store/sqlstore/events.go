@@ -56,9 +56,10 @@ func (s *DB) walletOwner(ctx context.Context, q querier, a common.Address) (stri
 	return owner, s.wrap(err, "owner of wallet %s", a.Hex())
 }
 
-// txEvent appends "transaction.<status>" for the transaction id as q sees it.
+// txEvent appends "transaction.<status>" for the transaction id as q sees it
+// (the event has no attempts: they are not read).
 func (s *DB) txEvent(ctx context.Context, q querier, id string) error {
-	t, err := s.loadTx(ctx, q, `id = $1`, id, false)
+	t, err := scanTx(s.prep(q).QueryRowContext(ctx, `SELECT `+txCols+` FROM transactions WHERE id = $1`, id))
 	if err != nil {
 		return s.notFound(err, "transaction %s", id)
 	}

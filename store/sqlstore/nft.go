@@ -205,16 +205,18 @@ func (s *DB) UpdateMint(ctx context.Context, id string, u coffer.MintUpdate) err
 				return s.notFound(err, "mint %s", id)
 			}
 		}
-		res, err := s.prep(tx).ExecContext(ctx, `UPDATE mints SET `+set+` WHERE id = `+w.arg(id), w.args...)
+		// RETURNING: the mint as updated, for its event (one statement fewer
+		// than reading it again).
+		m, err := scanMint(s.prep(tx).QueryRowContext(ctx, `UPDATE mints SET `+set+` WHERE id = `+w.arg(id)+
+			` RETURNING `+mintCols, w.args...))
+		if errors.Is(err, sql.ErrNoRows) {
+			return coffer.Errorf(coffer.ENOTFOUND, "mint %s not found", id)
+		}
 		if err != nil {
 			return s.wrap(err, "update mint %s", id)
 		}
-		if err := mustAffect(res, "mint %s", id); err != nil || u.Status == before {
-			return err
-		}
-		m, err := scanMint(s.prep(tx).QueryRowContext(ctx, `SELECT `+mintCols+` FROM mints WHERE id = $1`, id))
-		if err != nil {
-			return s.wrap(err, "mint %s", id)
+		if u.Status == before {
+			return nil
 		}
 		return s.mintEvent(ctx, tx, m)
 	})
