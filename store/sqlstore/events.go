@@ -268,10 +268,16 @@ func scanDelivery(row interface{ Scan(...any) error }, extra ...any) (*coffer.De
 
 func (s *DB) ClaimDeliveries(ctx context.Context, at time.Time, limit int, lease time.Duration) ([]*coffer.Delivery, error) {
 	limit = clampLimit(limit)
+	// The status is a literal, not a parameter: it is what the partial
+	// indexes on pending deliveries are defined with, so the planner can use
+	// them without looking at a bound value (SQLite re-prepared the statement
+	// at every run for having looked; PostgreSQL's generic plan could not use
+	// them at all).
+	const pending = `'` + coffer.DeliveryPending + `'`
 	query := `SELECT ` + deliveryCols + `, e.subject, e.owner1, e.owner2, e.data, e.created_at, w.url, w.secret, w.created_at
 		FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq JOIN webhooks w ON w.id = d.webhook_id
-		WHERE d.status = $1 AND d.next_attempt_at <= $2 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
-			WHERE p.webhook_id = d.webhook_id AND p.subject = d.subject AND p.status = $1 AND p.event_seq < d.event_seq)
+		WHERE d.status = ` + pending + ` AND d.next_attempt_at <= $1 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
+			WHERE p.webhook_id = d.webhook_id AND p.subject = d.subject AND p.status = ` + pending + ` AND p.event_seq < d.event_seq)
 		ORDER BY d.next_attempt_at, d.event_seq LIMIT ` + strconv.Itoa(limit)
 	if s.d.ForUpdate != "" {
 		query += ` FOR UPDATE OF d SKIP LOCKED`
@@ -279,7 +285,7 @@ func (s *DB) ClaimDeliveries(ctx context.Context, at time.Time, limit int, lease
 	var out []*coffer.Delivery
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		out = nil
-		rows, err := s.prep(tx).QueryContext(ctx, query, coffer.DeliveryPending, s.tm(at))
+		rows, err := s.prep(tx).QueryContext(ctx, query, s.tm(at))
 		if err != nil {
 			return s.wrap(err, "claim deliveries")
 		}
