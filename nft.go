@@ -82,6 +82,12 @@ type Token struct {
 	UpdatedAt   time.Time
 }
 
+// IndexedBlock is a block number and hash the indexer recorded.
+type IndexedBlock struct {
+	Number uint64
+	Hash   common.Hash
+}
+
 // TokenFilter selects tokens for listing.
 type TokenFilter struct {
 	Owner        *common.Address

@@ -121,6 +121,17 @@ type Store interface {
 	ApplyTransfers(ctx context.Context, chainID uint64, ts []Transfer, block uint64, hash common.Hash) error
 	// IndexCursor is the last block the indexer finished (0, zero hash when none).
 	IndexCursor(ctx context.Context, chainID uint64) (uint64, common.Hash, error)
+	// IndexedBlocks returns up to limit block numbers and hashes of chainID
+	// recorded by ApplyTransfers at or below atOrBelow, highest first: the
+	// history the indexer compares with the node to find a reorg's fork point.
+	IndexedBlocks(ctx context.Context, chainID, atOrBelow uint64, limit int) ([]IndexedBlock, error)
+	// RewindIndex undoes the index of chainID above toBlock in one store
+	// transaction: the transfers and block hashes above it are deleted, every
+	// token they touched gets the owner of its latest remaining transfer (a
+	// token with none left, minted above toBlock, is deleted) and the cursor
+	// moves to (toBlock, toHash). No event is written for the removed
+	// transfers (docs/EVENTS.md). toBlock above the cursor is EINVALID.
+	RewindIndex(ctx context.Context, chainID, toBlock uint64, toHash common.Hash) error
 	SetTokenURI(ctx context.Context, chainID uint64, contract common.Address, tokenID *big.Int, uri string) error
 	Token(ctx context.Context, chainID uint64, contract common.Address, tokenID *big.Int) (*Token, error)
 	Tokens(ctx context.Context, f TokenFilter) ([]*Token, string, error)

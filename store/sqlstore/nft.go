@@ -17,7 +17,7 @@ func (s *DB) ResetChainState(ctx context.Context) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		// Children before parents, for the foreign keys.
 		for _, table := range []string{"mints", "collections", "tx_attempts", "transactions", "nonces",
-			"tokens", "blocks", "index_cursors"} {
+			"tokens", "transfers", "blocks", "index_cursors"} {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table); err != nil {
 				return s.wrap(err, "reset %s", table)
 			}
@@ -247,6 +247,15 @@ func (s *DB) ApplyTransfers(ctx context.Context, chainID uint64, transfers []cof
 			if err != nil {
 				return s.wrap(err, "token %s/%s", t.Contract.Hex(), t.TokenID)
 			}
+			// Kept so a reorg can undo it (RewindIndex).
+			_, err = s.prep(tx).ExecContext(ctx, `INSERT INTO transfers (chain_id, block_hash, tx_hash, log_index, block_number,
+				contract, token_key, from_addr, to_addr) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+				ON CONFLICT (chain_id, block_hash, tx_hash, log_index) DO NOTHING`,
+				u64(chainID), hash(t.BlockHash), hash(t.TxHash), int64(t.LogIndex), u64(t.BlockNumber), addr(t.Contract),
+				tokenKey(t.TokenID), addr(t.From), addr(t.To))
+			if err != nil {
+				return s.wrap(err, "transfer %s/%d", t.TxHash.Hex(), t.LogIndex)
+			}
 			if t.BlockHash != (common.Hash{}) {
 				if err := s.putBlock(ctx, tx, chainID, t.BlockNumber, t.BlockHash); err != nil {
 					return err
@@ -263,6 +272,103 @@ func (s *DB) ApplyTransfers(ctx context.Context, chainID uint64, transfers []cof
 		_, err := s.prep(tx).ExecContext(ctx, `INSERT INTO index_cursors (chain_id, block_number, block_hash) VALUES ($1, $2, $3)
 			ON CONFLICT (chain_id) DO UPDATE SET block_number = excluded.block_number, block_hash = excluded.block_hash`,
 			u64(chainID), u64(block), hash(h))
+		return s.wrap(err, "index cursor of chain %d", chainID)
+	})
+}
+
+// IndexedBlocks lists recorded block hashes at or below atOrBelow, highest first.
+func (s *DB) IndexedBlocks(ctx context.Context, chainID, atOrBelow uint64, limit int) ([]coffer.IndexedBlock, error) {
+	limit = clampLimit(limit)
+	rows, err := s.db.QueryContext(ctx, `SELECT number, hash FROM blocks WHERE chain_id = $1 AND number <= $2
+		ORDER BY number DESC LIMIT $3`, u64(chainID), u64(atOrBelow), limit)
+	if err != nil {
+		return nil, s.wrap(err, "blocks of chain %d", chainID)
+	}
+	defer rows.Close()
+	var out []coffer.IndexedBlock
+	for rows.Next() {
+		var b coffer.IndexedBlock
+		if err := rows.Scan(u64Col{&b.Number}, hashCol{&b.Hash}); err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// RewindIndex undoes the transfers above toBlock (see coffer.Store). Reorgs
+// are rare and shallow, so the touched tokens are recomputed one by one.
+func (s *DB) RewindIndex(ctx context.Context, chainID, toBlock uint64, toHash common.Hash) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var cursor int64
+		err := tx.QueryRowContext(ctx, `SELECT block_number FROM index_cursors WHERE chain_id = $1`+s.d.ForUpdate,
+			u64(chainID)).Scan(&cursor)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return s.wrap(err, "index cursor of chain %d", chainID)
+		}
+		if u64(toBlock) > cursor {
+			return coffer.Errorf(coffer.EINVALID, "rewind of chain %d to block %d: the index is at %d", chainID, toBlock, cursor)
+		}
+		type token struct{ contract, key string }
+		var touched []token
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT contract, token_key FROM transfers
+			WHERE chain_id = $1 AND block_number > $2`, u64(chainID), u64(toBlock))
+		if err != nil {
+			return s.wrap(err, "transfers above block %d", toBlock)
+		}
+		for rows.Next() {
+			var t token
+			if err := rows.Scan(&t.contract, &t.key); err != nil {
+				rows.Close()
+				return err
+			}
+			touched = append(touched, t)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, q := range []string{`DELETE FROM transfers WHERE chain_id = $1 AND block_number > $2`,
+			`DELETE FROM blocks WHERE chain_id = $1 AND number > $2`} {
+			if _, err := tx.ExecContext(ctx, q, u64(chainID), u64(toBlock)); err != nil {
+				return s.wrap(err, "rewind chain %d to block %d", chainID, toBlock)
+			}
+		}
+		at := s.tm(now())
+		for _, t := range touched {
+			var owner string
+			var block int64
+			err := tx.QueryRowContext(ctx, `SELECT to_addr, block_number FROM transfers
+				WHERE chain_id = $1 AND contract = $2 AND token_key = $3
+				ORDER BY block_number DESC, log_index DESC LIMIT 1`, u64(chainID), t.contract, t.key).Scan(&owner, &block)
+			if errors.Is(err, sql.ErrNoRows) {
+				// Minted above toBlock: the token does not exist on this branch.
+				if _, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE chain_id = $1 AND contract = $2 AND token_key = $3`,
+					u64(chainID), t.contract, t.key); err != nil {
+					return s.wrap(err, "delete token %s/%s", t.contract, t.key)
+				}
+				continue
+			}
+			if err != nil {
+				return s.wrap(err, "latest transfer of token %s/%s", t.contract, t.key)
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE tokens SET owner = $1, block_number = $2, updated_at = $3,
+				mint_tx_hash = (SELECT tx_hash FROM transfers WHERE chain_id = $4 AND contract = $5 AND token_key = $6
+					AND from_addr = $7 ORDER BY block_number DESC, log_index DESC LIMIT 1)
+				WHERE chain_id = $4 AND contract = $5 AND token_key = $6`,
+				owner, block, at, u64(chainID), t.contract, t.key, addr(common.Address{}))
+			if err != nil {
+				return s.wrap(err, "recompute token %s/%s", t.contract, t.key)
+			}
+		}
+		if toHash != (common.Hash{}) {
+			if err := s.putBlock(ctx, tx, chainID, toBlock, toHash); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO index_cursors (chain_id, block_number, block_hash) VALUES ($1, $2, $3)
+			ON CONFLICT (chain_id) DO UPDATE SET block_number = excluded.block_number, block_hash = excluded.block_hash`,
+			u64(chainID), u64(toBlock), hash(toHash))
 		return s.wrap(err, "index cursor of chain %d", chainID)
 	})
 }

@@ -73,6 +73,7 @@ func Run(t *testing.T, open func(t *testing.T) coffer.Store) {
 		{"MintIdempotency", testMintIdempotency},
 		{"Transfers", testTransfers},
 		{"TokenList", testTokenList},
+		{"RewindIndex", testRewindIndex},
 		{"ResetChainState", testResetChainState},
 		{"AuditChain", testAuditChain},
 		{"AuditList", testAuditList},
