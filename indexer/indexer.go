@@ -148,6 +148,16 @@ func (ix *Indexer) Step(ctx context.Context) (bool, error) {
 			})
 		}
 	}
+	// A reorg while the logs were read could mix branches: the block at to
+	// must be the same after as before (it is not when any block under it
+	// changed).
+	after, err := ix.client.Header(ctx, new(big.Int).SetUint64(to))
+	if err != nil {
+		return false, err
+	}
+	if after.Hash() != toHeader.Hash() {
+		return false, nil // the next step sees the reorg
+	}
 	if err := ix.store.ApplyTransfers(ctx, ix.chainID, transfers, to, toHeader.Hash()); err != nil {
 		return false, err
 	}
@@ -165,20 +175,35 @@ func (ix *Indexer) Step(ctx context.Context) (bool, error) {
 	return to < head, nil
 }
 
-// rewind moves the cursor back so the next steps re-read the replaced blocks.
-// Transfers are applied idempotently, and the re-read ones carry the new
-// canonical owners.
+// rewind finds the fork point — the highest block whose hash the store
+// recorded that is still canonical on the node — walking back through the
+// recorded history (IndexedBlocks, a page at a time), and undoes the index
+// above it (Store.RewindIndex). A reorg deeper than the whole history resets
+// the cursor, so the next step indexes again from the first collection.
 func (ix *Indexer) rewind(ctx context.Context, cursor uint64) error {
-	back := uint64(64)
-	if cursor < back {
-		back = cursor
+	const page = 64
+	below := cursor
+	for {
+		blocks, err := ix.store.IndexedBlocks(ctx, ix.chainID, below, page)
+		if err != nil {
+			return err
+		}
+		for _, b := range blocks {
+			h, err := ix.client.Header(ctx, new(big.Int).SetUint64(b.Number))
+			if err != nil {
+				return err
+			}
+			if h.Hash() == b.Hash {
+				ix.log.Warn("indexer: rewinding to the fork point", "chain_id", ix.chainID, "from", cursor, "to", b.Number)
+				return ix.store.RewindIndex(ctx, ix.chainID, b.Number, b.Hash)
+			}
+		}
+		if len(blocks) < page || blocks[len(blocks)-1].Number == 0 {
+			ix.log.Warn("indexer: no recorded block is canonical; indexing again from the start", "chain_id", ix.chainID, "from", cursor)
+			return ix.store.RewindIndex(ctx, ix.chainID, 0, common.Hash{})
+		}
+		below = blocks[len(blocks)-1].Number - 1
 	}
-	n := cursor - back
-	h, err := ix.client.Header(ctx, new(big.Int).SetUint64(n))
-	if err != nil {
-		return err
-	}
-	return ix.store.ApplyTransfers(ctx, ix.chainID, nil, n, h.Hash())
 }
 
 // recordURI stores a new token's URI: from coffer's own mint when it is one,
