@@ -888,7 +888,9 @@ func (s *Server) uploadMedia(w http.ResponseWriter, r *http.Request) error {
 		}
 		ct := http.DetectContentType(data)
 		if strings.HasPrefix(ct, "text/xml") || strings.HasPrefix(ct, "text/plain") {
-			if declared := part.Header.Get("Content-Type"); declared == "image/svg+xml" && strings.Contains(string(data[:min(len(data), 1024)]), "<svg") {
+			// SVG is text to the sniffer: trusted only when declared so (any
+			// parameters, e.g. a charset, aside) and an <svg element is there.
+			if declared, _, _ := mime.ParseMediaType(part.Header.Get("Content-Type")); declared == "image/svg+xml" && strings.Contains(string(data[:min(len(data), 1024)]), "<svg") {
 				ct = "image/svg+xml"
 			}
 		}
