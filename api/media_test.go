@@ -161,12 +161,12 @@ func TestUploadMediaAccepted(t *testing.T) {
 			t.Errorf("PNG served with CSP %q", csp)
 		}
 	})
-	t.Run("testPNG declared as anything", func(t *testing.T) {
+	t.Run("png declared as anything", func(t *testing.T) {
 		// The type is sniffed from the bytes, not taken from the client.
 		e.t = t
 		e.accept(filePart{"file", "a.bin", "application/octet-stream", append(bytes.Clone(testPNG), 0)}, "image/png")
 	})
-	t.Run("testPNG at the limit", func(t *testing.T) {
+	t.Run("png at the limit", func(t *testing.T) {
 		e.t = t
 		data := append(bytes.Clone(testPNG), make([]byte, mediaLimit-len(testPNG))...)
 		e.accept(filePart{"file", "big.png", "image/png", data}, "image/png")
