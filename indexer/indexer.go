@@ -111,7 +111,16 @@ func (ix *Indexer) Step(ctx context.Context) (bool, error) {
 		return start < head, ix.store.ApplyTransfers(ctx, ix.chainID, nil, start, h.Hash())
 	}
 	if cursor >= head {
-		return false, nil
+		// Caught up: the tip we stopped at may have been replaced by a
+		// branch no longer (a node that went back) or as long as ours.
+		if cursor == head {
+			h, err := ix.client.Header(ctx, new(big.Int).SetUint64(cursor))
+			if err != nil || h.Hash() == cursorHash {
+				return false, err
+			}
+		}
+		ix.log.Warn("indexer: reorg detected at the head", "chain_id", ix.chainID, "block", cursor, "head", head)
+		return false, ix.rewind(ctx, cursor, head)
 	}
 	from, to := cursor+1, min(head, cursor+ix.batch)
 	fromHeader, err := ix.client.Header(ctx, new(big.Int).SetUint64(from))
@@ -122,7 +131,7 @@ func (ix *Indexer) Step(ctx context.Context) (bool, error) {
 		// The block we stopped at is no longer canonical. Re-index from the
 		// last block both agree on; ownership is rebuilt by replaying transfers.
 		ix.log.Warn("indexer: reorg detected", "chain_id", ix.chainID, "block", cursor)
-		return false, ix.rewind(ctx, cursor)
+		return false, ix.rewind(ctx, cursor, head)
 	}
 	toHeader, err := ix.client.Header(ctx, new(big.Int).SetUint64(to))
 	if err != nil {
@@ -180,9 +189,9 @@ func (ix *Indexer) Step(ctx context.Context) (bool, error) {
 // recorded history (IndexedBlocks, a page at a time), and undoes the index
 // above it (Store.RewindIndex). A reorg deeper than the whole history resets
 // the cursor, so the next step indexes again from the first collection.
-func (ix *Indexer) rewind(ctx context.Context, cursor uint64) error {
+func (ix *Indexer) rewind(ctx context.Context, cursor, head uint64) error {
 	const page = 64
-	below := cursor
+	below := min(cursor, head) // blocks above the head are not canonical
 	for {
 		blocks, err := ix.store.IndexedBlocks(ctx, ix.chainID, below, page)
 		if err != nil {
