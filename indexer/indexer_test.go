@@ -332,9 +332,25 @@ func TestReorg(t *testing.T) {
 	// More history (token 2 again, to c), then the index rebuilt from
 	// scratch agrees.
 	e.mined(e.send(e.admin, nil, 0, e.nft.PackMint(c, "ipfs://2c")))
-	e.mined(e.send(e.user, nil, 0, e.nft.PackTransferFrom(a, b, big.NewInt(1))))
+	gift := e.send(e.user, nil, 0, e.nft.PackTransferFrom(a, b, big.NewInt(1)))
+	e.mined(gift)
 	e.sync(ix, st)
-	e.agrees(st, 4)
+	if got := e.agrees(st, 4); got[1] != b || got[2] != c {
+		t.Fatalf("before the third reorg: %v", got)
+	}
+	// A reorg to a longer branch, seen by the parent hash of the next block:
+	// block 5 (a gives token 1 to b) is replaced and two more follow.
+	if err := e.dc.Rewind(e.dc.BlockHash(4)); err != nil {
+		t.Fatal(err)
+	}
+	e.inPool(gift)
+	e.mined(e.cancel(e.user, gift.Nonce(), 5000)) // the suggested tip follows the 500 gwei above
+	e.mined()
+	e.mined()
+	e.sync(ix, st)
+	if got := e.agrees(st, 4); got[1] != a || got[2] != c {
+		t.Fatalf("after the third reorg: %v", got)
+	}
 	fresh := e.newStore()
 	e.sync(New(fresh, e.client, time.Hour, testLog()), fresh)
 	e.agrees(fresh, 4)
