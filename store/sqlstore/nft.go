@@ -352,11 +352,11 @@ func (s *DB) RewindIndex(ctx context.Context, chainID, toBlock uint64, toHash co
 			if err != nil {
 				return s.wrap(err, "latest transfer of token %s/%s", t.contract, t.key)
 			}
-			_, err = tx.ExecContext(ctx, `UPDATE tokens SET owner = $1, block_number = $2, updated_at = $3,
-				mint_tx_hash = (SELECT tx_hash FROM transfers WHERE chain_id = $4 AND contract = $5 AND token_key = $6
-					AND from_addr = $7 ORDER BY block_number DESC, log_index DESC LIMIT 1)
+			// A token with a transfer left was minted at or below toBlock:
+			// its mint hash and URI stand.
+			_, err = tx.ExecContext(ctx, `UPDATE tokens SET owner = $1, block_number = $2, updated_at = $3
 				WHERE chain_id = $4 AND contract = $5 AND token_key = $6`,
-				owner, block, at, u64(chainID), t.contract, t.key, addr(common.Address{}))
+				owner, block, at, u64(chainID), t.contract, t.key)
 			if err != nil {
 				return s.wrap(err, "recompute token %s/%s", t.contract, t.key)
 			}

@@ -17,10 +17,12 @@ CREATE TABLE transfers (
 CREATE INDEX transfers_block ON transfers (chain_id, block_number);
 CREATE INDEX transfers_token ON transfers (chain_id, contract, token_key, block_number, log_index);
 
--- Tokens indexed before this migration have no transfers to recompute them
--- from: the index is derived, so it is rebuilt from the chain (the indexer
--- starts again at the first collection; the nft.transfer events it writes
--- again keep their ids, derived from the logs).
-DELETE FROM tokens;
-DELETE FROM blocks;
-DELETE FROM index_cursors;
+-- Tokens indexed before this migration have no history: each gets one
+-- baseline row standing for its state at the block it was last changed in
+-- (log index -1; its transaction unknown, named after the token), so a rewind above that block keeps it
+-- as it was, and one below it (a reorg deeper than the upgrade) drops it until
+-- the new branch's transfers bring it back.
+INSERT INTO transfers (chain_id, block_hash, tx_hash, log_index, block_number, contract, token_key, from_addr, to_addr)
+SELECT t.chain_id, COALESCE((SELECT b.hash FROM blocks b WHERE b.chain_id = t.chain_id AND b.number = t.block_number), ''),
+	'migrated:' || t.contract || ':' || t.token_key, -1, t.block_number, t.contract, t.token_key, '', t.owner
+FROM tokens t;
