@@ -70,6 +70,15 @@ type Mint struct {
 	UpdatedAt      time.Time
 }
 
+// MintFilter selects mints for listing, newest first.
+type MintFilter struct {
+	OwnerID      string // "" = all (admins)
+	CollectionID string
+	Status       string
+	Limit        int    // 0 = default; capped by the store
+	Cursor       string // opaque, from the previous page
+}
+
 // Token is an NFT as the indexer sees it on chain.
 type Token struct {
 	ChainID     uint64

@@ -114,6 +114,10 @@ type Store interface {
 	Mint(ctx context.Context, id string) (*Mint, error)
 	MintByIdempotencyKey(ctx context.Context, key string) (*Mint, error)
 	MintByTx(ctx context.Context, txID string) (*Mint, error)
+	// Mints lists mints newest first by (CreatedAt, ID) with an opaque cursor
+	// to the next page ("" on the last). Metadata is not loaded (nil): a list
+	// reads rows whose metadata can be large; Mint(id) has it.
+	Mints(ctx context.Context, f MintFilter) ([]*Mint, string, error)
 	UpdateMint(ctx context.Context, id string, u MintUpdate) error
 
 	// ApplyTransfers records Transfer events and moves the index cursor of

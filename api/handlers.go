@@ -853,6 +853,52 @@ func (s *Server) getMint(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// listMints: GET /v1/mints. A user lists their own mints (an owner parameter
+// is ignored); an admin lists all, or one user's with ?owner=. Items leave the
+// metadata out (it can be large): GET /v1/mints/{id} has it.
+func (s *Server) listMints(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r.Context())
+	if err != nil {
+		return err
+	}
+	limit, err := limitParam(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f := coffer.MintFilter{CollectionID: q.Get("collection_id"), Status: q.Get("status"), Limit: limit, Cursor: q.Get("cursor")}
+	if f.Status != "" && !validMintStatus(f.Status) {
+		return coffer.Errorf(coffer.EINVALID, "status must be one of queued, pending, mined, confirmed, failed")
+	}
+	if p.IsAdmin() {
+		f.OwnerID = q.Get("owner")
+	} else {
+		if p.UserID == "" {
+			return coffer.Errorf(coffer.EFORBIDDEN, "no user behind this token")
+		}
+		f.OwnerID = p.UserID
+	}
+	ms, next, err := s.Store.Mints(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	out := page[mintView]{Items: make([]mintView, len(ms)), NextCursor: next}
+	for i, m := range ms {
+		out.Items[i] = viewMint(m)
+		out.Items[i].Metadata = nil
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func validMintStatus(s string) bool {
+	switch s {
+	case coffer.MintQueued, coffer.MintPending, coffer.MintMined, coffer.MintConfirmed, coffer.MintFailed:
+		return true
+	}
+	return false
+}
+
 var mediaTypes = map[string]string{"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp", "image/svg+xml": "svg", "video/mp4": "mp4", "audio/mpeg": "mp3"}
 
 func (s *Server) uploadMedia(w http.ResponseWriter, r *http.Request) error {

@@ -126,6 +126,7 @@ func (s *Server) table() []route {
 		{"GET", "/v1/collections", "guest", "List collections", s.listCollections},
 		{"GET", "/v1/collections/{id}", "guest", "One collection", s.getCollection},
 		{"POST", "/v1/collections/{id}/mint", "user, admin", "Store metadata and queue a mint (Idempotency-Key); in a voucher collection the mint is sent from the recipient's own custodial wallet", s.mint},
+		{"GET", "/v1/mints", "user, admin", "List own mints (admin: all, ?owner=), newest first (?collection_id=&status=&limit=&cursor=); items omit the metadata, GET /v1/mints/{id} has it", s.listMints},
 		{"GET", "/v1/mints/{id}", "owner, admin", "One mint with its token id once mined", s.getMint},
 		{"POST", "/v1/media", "user, admin", "Upload an image or media file (multipart)", s.uploadMedia},
 		{"GET", "/v1/nfts", "guest", "Indexed tokens (?owner=&collection_id=&contract=&chain_id=)", s.listNFTs},

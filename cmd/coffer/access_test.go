@@ -300,6 +300,22 @@ func TestUsersSeeOnlyTheirOwn(t *testing.T) {
 	if len(txs.Items) != 1 || txs.Items[0].ID != mb.TransactionID {
 		t.Errorf("B's transaction list %+v, want only B's mint %s", txs.Items, mb.TransactionID)
 	}
+	var mints struct {
+		Items      []map[string]any
+		NextCursor string `json:"next_cursor"`
+	}
+	waitMint(t, ctx, b, mb.ID)
+	for _, q := range []string{"", "?owner=" + aID, "?collection_id=" + d.Demo.ID, "?status=confirmed", "?limit=1"} {
+		if err := b.do(ctx, "GET", "/v1/mints"+q, nil, &mints); err != nil {
+			t.Fatal(err)
+		}
+		if len(mints.Items) != 1 || mints.Items[0]["id"] != mb.ID {
+			t.Errorf("B's mint list %q: %v, want only B's mint %s", q, mints.Items, mb.ID)
+		}
+		if strings.Contains(fmt.Sprint(mints.Items), ma.ID) {
+			t.Errorf("B's mint list %q shows A's %s", q, ma.ID)
+		}
+	}
 	var me struct {
 		ID      string
 		Wallets []struct{ Address common.Address }
@@ -321,7 +337,7 @@ func TestUsersSeeOnlyTheirOwn(t *testing.T) {
 	}
 	// The rest of the user endpoints, for a guest.
 	for _, ep := range [][2]string{{"GET", "/v1/me"}, {"GET", "/v1/wallets"}, {"POST", "/v1/wallets"}, {"GET", "/v1/transactions"},
-		{"POST", "/v1/auth/logout"}, {"POST", "/v1/media"}} {
+		{"GET", "/v1/mints"}, {"POST", "/v1/auth/logout"}, {"POST", "/v1/media"}} {
 		checkError(t, "guest "+ep[0]+" "+ep[1], call(t, ctx, guest, ep[0], ep[1], nil), 401, coffer.EUNAUTHORIZED)
 	}
 
@@ -353,5 +369,93 @@ func TestUsersSeeOnlyTheirOwn(t *testing.T) {
 	}
 	if !ids[txa.ID] || !ids[ma.TransactionID] || !ids[mb.TransactionID] {
 		t.Errorf("admin's transaction list lacks A's or B's transactions")
+	}
+	if err := adm.do(ctx, "GET", "/v1/mints?limit=500", nil, &mints); err != nil {
+		t.Fatal(err)
+	}
+	ids = map[string]bool{}
+	for _, it := range mints.Items {
+		ids[fmt.Sprint(it["id"])] = true
+	}
+	if !ids[ma.ID] || !ids[mb.ID] {
+		t.Errorf("admin's mint list lacks A's or B's mint")
+	}
+	if err := adm.do(ctx, "GET", "/v1/mints?owner="+aID, nil, &mints); err != nil {
+		t.Fatal(err)
+	}
+	if len(mints.Items) != 1 || mints.Items[0]["id"] != ma.ID {
+		t.Errorf("admin's mint list of A: %v, want only %s", mints.Items, ma.ID)
+	}
+}
+
+// TestMintListPages: a user's GET /v1/mints is exactly their mints, newest
+// first, over pages, without the metadata; status and collection filter.
+func TestMintListPages(t *testing.T) {
+	cfg := devConfig(t, t.TempDir())
+	d := startTestDev(t, cfg)
+	defer d.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	base := cfg.HTTP.PublicURL
+	a, _, _ := signedIn(t, ctx, base)
+	b, _, _ := signedIn(t, ctx, base)
+
+	var mine []string // newest first
+	for i := range 5 {
+		var m mintResp
+		if err := a.do(ctx, "POST", "/v1/collections/"+d.Demo.ID+"/mint", map[string]any{"metadata": map[string]any{"name": fmt.Sprint("A ", i)}}, &m); err != nil {
+			t.Fatal(err)
+		}
+		mine = append([]string{m.ID}, mine...)
+		if i == 1 { // someone else's mint in between
+			if err := b.do(ctx, "POST", "/v1/collections/"+d.Demo.ID+"/mint", map[string]any{"metadata": map[string]any{"name": "B"}}, &m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, id := range mine {
+		waitMint(t, ctx, a, id)
+	}
+	type page struct {
+		Items      []map[string]any
+		NextCursor string `json:"next_cursor"`
+	}
+	list := func(q string) []string {
+		t.Helper()
+		var got []string
+		cursor := ""
+		for range 10 {
+			var p page
+			if err := a.do(ctx, "GET", "/v1/mints?limit=2"+q+"&cursor="+cursor, nil, &p); err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Items) > 2 {
+				t.Fatalf("page of %d", len(p.Items))
+			}
+			for _, it := range p.Items {
+				if _, ok := it["metadata"]; ok {
+					t.Errorf("list item carries metadata: %v", it)
+				}
+				got = append(got, fmt.Sprint(it["id"]))
+			}
+			if p.NextCursor == "" {
+				return got
+			}
+			cursor = p.NextCursor
+		}
+		t.Fatal("no last page")
+		return nil
+	}
+	if got := list(""); fmt.Sprint(got) != fmt.Sprint(mine) {
+		t.Errorf("A's mints %v, want %v", got, mine)
+	}
+	if got := list("&collection_id=" + d.Demo.ID + "&status=confirmed"); fmt.Sprint(got) != fmt.Sprint(mine) {
+		t.Errorf("A's confirmed mints %v, want %v", got, mine)
+	}
+	if got := list("&status=failed"); len(got) != 0 {
+		t.Errorf("A's failed mints %v, want none", got)
+	}
+	if got := list("&collection_id=col_missing"); len(got) != 0 {
+		t.Errorf("A's mints of another collection %v, want none", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math/big"
 	"strconv"
+	"strings"
 
 	"github.com/cofferhq/coffer"
 	"github.com/ethereum/go-ethereum/common"
@@ -181,6 +182,55 @@ func (s *DB) MintByIdempotencyKey(ctx context.Context, key string) (*coffer.Mint
 
 func (s *DB) MintByTx(ctx context.Context, txID string) (*coffer.Mint, error) {
 	return s.mint(ctx, "of transaction "+txID, `tx_id = $1`, txID)
+}
+
+// mintListCols is mintCols without the metadata, which Mints does not read.
+var mintListCols = strings.Replace(mintCols, `metadata,`, `NULL AS metadata,`, 1)
+
+// Mints lists newest first by (created_at, id); the cursor is the last row's
+// pair. Metadata is left nil.
+func (s *DB) Mints(ctx context.Context, f coffer.MintFilter) ([]*coffer.Mint, string, error) {
+	limit := clampLimit(f.Limit)
+	var w where
+	if f.OwnerID != "" {
+		w.add(`owner_id = ?`, f.OwnerID)
+	}
+	if f.CollectionID != "" {
+		w.add(`collection_id = ?`, f.CollectionID)
+	}
+	if f.Status != "" {
+		w.add(`status = ?`, f.Status)
+	}
+	if f.Cursor != "" {
+		t, id, err := decodeTimeCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		w.add(`(created_at, id) < (?, ?)`, s.tm(t), id)
+	}
+	rows, err := s.prep(s.db).QueryContext(ctx, `SELECT `+mintListCols+` FROM mints`+w.String()+
+		` ORDER BY created_at DESC, id DESC LIMIT `+w.arg(limit+1), w.args...)
+	if err != nil {
+		return nil, "", s.wrap(err, "list mints")
+	}
+	defer rows.Close()
+	var out []*coffer.Mint
+	for rows.Next() {
+		m, err := scanMint(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	var next string
+	if len(out) > limit {
+		out = out[:limit]
+		next = timeCursor(out[limit-1].CreatedAt, out[limit-1].ID)
+	}
+	return out, next, nil
 }
 
 func (s *DB) UpdateMint(ctx context.Context, id string, u coffer.MintUpdate) error {

@@ -71,6 +71,8 @@ func Run(t *testing.T, open func(t *testing.T) coffer.Store) {
 		{"CollectionAtomic", testCollectionAtomic},
 		{"Mints", testMints},
 		{"MintIdempotency", testMintIdempotency},
+		{"MintList", testMintList},
+		{"MintListLimit", testMintListLimit},
 		{"Transfers", testTransfers},
 		{"TokenList", testTokenList},
 		{"RewindIndex", testRewindIndex},
@@ -960,6 +962,107 @@ func testMints(t *testing.T, s coffer.Store) {
 	bad, btx := newMint("col_missing", "")
 	if err := s.CreateMint(ctx, bad, btx); err == nil {
 		t.Fatal("mint of a missing collection was accepted")
+	}
+}
+
+func testMintList(t *testing.T, s coffer.Store) {
+	c1, ctx1 := newCollection("c1")
+	ok(t, s.CreateCollection(ctx, c1, ctx1))
+	c2, ctx2 := newCollection("c2")
+	ok(t, s.CreateCollection(ctx, c2, ctx2))
+	for i := range 9 {
+		col := c1.ID
+		if i%2 == 1 {
+			col = c2.ID
+		}
+		m, tx := newMint(col, "")
+		m.ID = fmt.Sprintf("mint_%02d", i)
+		m.CreatedAt = tstamp(time.Duration(i/3) * time.Minute) // ties broken by id
+		if i%3 == 0 {
+			m.OwnerID = "usr_other"
+		}
+		ok(t, s.CreateMint(ctx, m, tx))
+	}
+	ok(t, s.UpdateMint(ctx, "mint_04", coffer.MintUpdate{Status: coffer.MintFailed}))
+	ids := func(f coffer.MintFilter) []string {
+		t.Helper()
+		var out []string
+		for page := 0; ; page++ {
+			ms, next, err := s.Mints(ctx, f)
+			ok(t, err)
+			if f.Limit > 0 && len(ms) > f.Limit {
+				t.Fatalf("page of %d > limit %d", len(ms), f.Limit)
+			}
+			for _, m := range ms {
+				if m.Metadata != nil {
+					t.Fatalf("listed mint %s carries its metadata", m.ID)
+				}
+				out = append(out, m.ID)
+			}
+			if next == "" || page > 20 {
+				return out
+			}
+			f.Cursor = next
+		}
+	}
+	same(t, "all", ids(coffer.MintFilter{Limit: 2}), []string{"mint_08", "mint_07", "mint_06", "mint_05", "mint_04", "mint_03", "mint_02", "mint_01", "mint_00"})
+	same(t, "owner", ids(coffer.MintFilter{OwnerID: "usr_other", Limit: 1}), []string{"mint_06", "mint_03", "mint_00"})
+	same(t, "owner, paged", ids(coffer.MintFilter{OwnerID: "usr_1", Limit: 4}), []string{"mint_08", "mint_07", "mint_05", "mint_04", "mint_02", "mint_01"})
+	same(t, "collection", ids(coffer.MintFilter{CollectionID: c2.ID, Limit: 3}), []string{"mint_07", "mint_05", "mint_03", "mint_01"})
+	same(t, "owner and collection", ids(coffer.MintFilter{OwnerID: "usr_other", CollectionID: c2.ID}), []string{"mint_03"})
+	same(t, "status", ids(coffer.MintFilter{Status: coffer.MintFailed}), []string{"mint_04"})
+	same(t, "queued", ids(coffer.MintFilter{Status: coffer.MintQueued, OwnerID: "usr_other"}), []string{"mint_06", "mint_03", "mint_00"})
+	same(t, "no such owner", ids(coffer.MintFilter{OwnerID: "usr_none"}), []string(nil))
+	_, _, err := s.Mints(ctx, coffer.MintFilter{Cursor: "%%%"})
+	wantCode(t, err, coffer.EINVALID)
+
+	// A listed mint is the stored one without its metadata.
+	ms, next, err := s.Mints(ctx, coffer.MintFilter{})
+	ok(t, err)
+	if len(ms) != 9 || next != "" {
+		t.Fatalf("default limit: %d rows, next %q", len(ms), next)
+	}
+	full, err := s.Mint(ctx, ms[0].ID)
+	ok(t, err)
+	if full.Metadata == nil {
+		t.Fatal("stored mint has no metadata")
+	}
+	full.Metadata = nil
+	same(t, "listed mint", ms[0], full)
+}
+
+func testMintListLimit(t *testing.T, s coffer.Store) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	c, ctx0 := newCollection("c")
+	ok(t, s.CreateCollection(ctx, c, ctx0))
+	// 501 rows: the default page is 50 and the cap 500.
+	for i := range 501 {
+		m, tx := newMint(c.ID, "")
+		m.ID = fmt.Sprintf("mint_%04d", i)
+		m.CreatedAt = tstamp(0)
+		ok(t, s.CreateMint(ctx, m, tx))
+	}
+	ms, next, err := s.Mints(ctx, coffer.MintFilter{Limit: -1})
+	ok(t, err)
+	if len(ms) != 50 || next == "" || ms[0].ID != "mint_0500" {
+		t.Fatalf("default page: %d rows, next %q", len(ms), next)
+	}
+	ms, next, err = s.Mints(ctx, coffer.MintFilter{Limit: 10000})
+	ok(t, err)
+	if len(ms) != 500 || next == "" {
+		t.Fatalf("capped page: %d rows, next %q", len(ms), next)
+	}
+	ms, next, err = s.Mints(ctx, coffer.MintFilter{Limit: 10000, Cursor: next})
+	ok(t, err)
+	if len(ms) != 1 || next != "" || ms[0].ID != "mint_0000" {
+		t.Fatalf("last page: %d rows, next %q", len(ms), next)
+	}
+	ms, next, err = s.Mints(ctx, coffer.MintFilter{Limit: 1, OwnerID: "usr_1", CollectionID: c.ID, Status: coffer.MintQueued})
+	ok(t, err)
+	if len(ms) != 1 || next == "" || ms[0].ID != "mint_0500" {
+		t.Fatalf("page of one: %d rows, next %q", len(ms), next)
 	}
 }
 
