@@ -261,24 +261,11 @@ func (s *DB) Wallets(ctx context.Context, ownerID string, limit int, cursor stri
 	if err != nil {
 		return nil, "", s.wrap(err, "list wallets")
 	}
-	defer rows.Close()
-	var out []*coffer.Wallet
-	for rows.Next() {
-		wl, err := scanWallet(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, wl)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanWallet)
+	if err != nil {
 		return nil, "", err
 	}
-	var next string
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[limit-1]
-		next = timeCursor(last.CreatedAt, addr(last.Address))
-	}
+	out, next := page(out, limit, func(last *coffer.Wallet) string { return timeCursor(last.CreatedAt, addr(last.Address)) })
 	return out, next, nil
 }
 

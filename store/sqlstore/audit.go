@@ -109,11 +109,7 @@ func (s *DB) AuditRecords(ctx context.Context, f coffer.AuditFilter) ([]*coffer.
 	if err != nil {
 		return nil, "", err
 	}
-	var next string
-	if len(out) > limit {
-		out = out[:limit]
-		next = encodeCursor(strconv.FormatInt(out[limit-1].Seq, 10))
-	}
+	out, next := page(out, limit, func(last *coffer.AuditRecord) string { return encodeCursor(strconv.FormatInt(last.Seq, 10)) })
 	return out, next, nil
 }
 
@@ -135,14 +131,5 @@ func (s *DB) queryAudit(ctx context.Context, q string, args ...any) ([]*coffer.A
 	if err != nil {
 		return nil, s.wrap(err, "read audit log")
 	}
-	defer rows.Close()
-	var out []*coffer.AuditRecord
-	for rows.Next() {
-		r, err := scanAudit(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return collect(rows, scanAudit)
 }

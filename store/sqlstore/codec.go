@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"database/sql"
 	"encoding/base64"
 	"fmt"
 	"math/big"
@@ -378,4 +379,28 @@ func (w *where) String() string {
 		return ""
 	}
 	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+// collect reads every row of rows with scan and closes rows.
+func collect[T any](rows *sql.Rows, scan func(row interface{ Scan(...any) error }) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// page trims a result read with LIMIT limit+1 to limit rows and returns the
+// cursor of its last row when a further row shows there is another page.
+func page[T any](out []T, limit int, cursor func(last T) string) ([]T, string) {
+	if len(out) <= limit {
+		return out, ""
+	}
+	out = out[:limit]
+	return out, cursor(out[limit-1])
 }

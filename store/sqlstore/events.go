@@ -139,16 +139,7 @@ func (s *DB) Events(ctx context.Context, f coffer.EventFilter) ([]*coffer.Event,
 	if err != nil {
 		return nil, s.wrap(err, "events")
 	}
-	defer rows.Close()
-	var out []*coffer.Event
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return collect(rows, scanEvent)
 }
 
 func (s *DB) Event(ctx context.Context, id string) (*coffer.Event, error) {
@@ -360,23 +351,11 @@ func (s *DB) Deliveries(ctx context.Context, webhookID string, limit int, cursor
 	if err != nil {
 		return nil, "", s.wrap(err, "deliveries of %s", webhookID)
 	}
-	defer rows.Close()
-	var out []*coffer.Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, func(row interface{ Scan(...any) error }) (*coffer.Delivery, error) { return scanDelivery(row) })
+	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = encodeCursor(strconv.FormatInt(out[limit-1].EventSeq, 10))
-	}
+	out, next := page(out, limit, func(last *coffer.Delivery) string { return encodeCursor(strconv.FormatInt(last.EventSeq, 10)) })
 	return out, next, nil
 }
 

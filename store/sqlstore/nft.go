@@ -95,23 +95,11 @@ func (s *DB) Collections(ctx context.Context, limit int, cursor string) ([]*coff
 	if err != nil {
 		return nil, "", s.wrap(err, "list collections")
 	}
-	defer rows.Close()
-	var out []*coffer.Collection
-	for rows.Next() {
-		c, err := scanCollection(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanCollection)
+	if err != nil {
 		return nil, "", err
 	}
-	var next string
-	if len(out) > limit {
-		out = out[:limit]
-		next = timeCursor(out[limit-1].CreatedAt, out[limit-1].ID)
-	}
+	out, next := page(out, limit, func(last *coffer.Collection) string { return timeCursor(last.CreatedAt, last.ID) })
 	return out, next, nil
 }
 
@@ -213,23 +201,11 @@ func (s *DB) Mints(ctx context.Context, f coffer.MintFilter) ([]*coffer.Mint, st
 	if err != nil {
 		return nil, "", s.wrap(err, "list mints")
 	}
-	defer rows.Close()
-	var out []*coffer.Mint
-	for rows.Next() {
-		m, err := scanMint(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanMint)
+	if err != nil {
 		return nil, "", err
 	}
-	var next string
-	if len(out) > limit {
-		out = out[:limit]
-		next = timeCursor(out[limit-1].CreatedAt, out[limit-1].ID)
-	}
+	out, next := page(out, limit, func(last *coffer.Mint) string { return timeCursor(last.CreatedAt, last.ID) })
 	return out, next, nil
 }
 
@@ -534,11 +510,8 @@ func (s *DB) Tokens(ctx context.Context, f coffer.TokenFilter) ([]*coffer.Token,
 	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
-	var next string
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[limit-1]
-		next = encodeCursor(strconv.FormatUint(last.ChainID, 10), addr(last.Contract), keys[limit-1])
-	}
+	out, next := page(out, limit, func(last *coffer.Token) string {
+		return encodeCursor(strconv.FormatUint(last.ChainID, 10), addr(last.Contract), keys[limit-1])
+	})
 	return out, next, nil
 }

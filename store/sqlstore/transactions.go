@@ -196,11 +196,7 @@ func (s *DB) Transactions(ctx context.Context, f coffer.TxFilter) ([]*coffer.Tra
 	if err != nil {
 		return nil, "", err
 	}
-	var next string
-	if len(out) > limit {
-		out = out[:limit]
-		next = timeCursor(out[limit-1].CreatedAt, out[limit-1].ID)
-	}
+	out, next := page(out, limit, func(last *coffer.Transaction) string { return timeCursor(last.CreatedAt, last.ID) })
 	return out, next, nil
 }
 
