@@ -210,26 +210,32 @@ func (s *DB) Mints(ctx context.Context, f coffer.MintFilter) ([]*coffer.Mint, st
 }
 
 func (s *DB) UpdateMint(ctx context.Context, id string, u coffer.MintUpdate) error {
-	var w where
-	set := `updated_at = ` + w.arg(s.tm(now()))
-	if u.Status != "" {
-		set += `, status = ` + w.arg(u.Status)
-	}
-	if u.TxHash != nil {
-		set += `, tx_hash = ` + w.arg(hashPtr(u.TxHash))
-	}
-	if u.TokenID != nil {
-		set += `, token_id = ` + w.arg(bigArg(u.TokenID))
-	}
-	if u.Error != nil {
-		set += `, error = ` + w.arg(*u.Error)
-	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		var before string // a change of status is an event
 		if u.Status != "" {
 			if err := s.prep(tx).QueryRowContext(ctx, `SELECT status FROM mints WHERE id = $1`+s.d.ForUpdate, id).Scan(&before); err != nil {
 				return s.notFound(err, "mint %s", id)
 			}
+			// Confirmed and failed are final: a late report from another
+			// process that saw the transaction earlier must not move the
+			// mint back (its other fields still apply).
+			if (before == coffer.MintConfirmed || before == coffer.MintFailed) && u.Status != before {
+				u.Status = before
+			}
+		}
+		var w where
+		set := `updated_at = ` + w.arg(s.tm(now()))
+		if u.Status != "" {
+			set += `, status = ` + w.arg(u.Status)
+		}
+		if u.TxHash != nil {
+			set += `, tx_hash = ` + w.arg(hashPtr(u.TxHash))
+		}
+		if u.TokenID != nil {
+			set += `, token_id = ` + w.arg(bigArg(u.TokenID))
+		}
+		if u.Error != nil {
+			set += `, error = ` + w.arg(*u.Error)
 		}
 		// RETURNING: the mint as updated, for its event (one statement fewer
 		// than reading it again).

@@ -956,6 +956,12 @@ func testMints(t *testing.T, s coffer.Store) {
 	if got.Status != coffer.MintConfirmed || got.Error != "boom" || got.TokenID.Cmp(maxU256) != 0 {
 		t.Fatalf("partially updated mint %+v", got)
 	}
+	// A late report from a process that saw the transaction earlier cannot
+	// move a confirmed mint back.
+	ok(t, s.UpdateMint(ctx, m.ID, coffer.MintUpdate{Status: coffer.MintPending, TxHash: &h}))
+	if got, _ = s.Mint(ctx, m.ID); got.Status != coffer.MintConfirmed {
+		t.Fatalf("confirmed mint moved back to %s", got.Status)
+	}
 	wantCode(t, s.UpdateMint(ctx, "mint_missing", coffer.MintUpdate{Status: coffer.MintFailed}), coffer.ENOTFOUND)
 
 	// A mint of a collection that does not exist is refused.
