@@ -92,6 +92,14 @@ type Store interface {
 	CancelQueued(ctx context.Context, id string) error
 	// UpdateTransaction records what the chain said (status, receipt fields, error).
 	UpdateTransaction(ctx context.Context, id string, u TxUpdate) error
+	// UpdateTransactions applies each change as UpdateTransaction does, all
+	// in one store transaction (every change or none), and returns the
+	// transactions as updated, aligned with cs, without their attempts: the
+	// transaction manager records a round's receipts at once.
+	UpdateTransactions(ctx context.Context, cs []TxChange) ([]*Transaction, error)
+	// TransactionsByID returns those of ids that exist, in the order of ids,
+	// without their attempts.
+	TransactionsByID(ctx context.Context, ids []string) ([]*Transaction, error)
 	// TransactionsByStatus lists transactions in any of statuses, oldest first,
 	// at most limit (default 50, capped at 5,000: it is the transaction
 	// manager's view of its queue and open transactions, not an API page).
@@ -119,6 +127,12 @@ type Store interface {
 	// reads rows whose metadata can be large; Mint(id) has it.
 	Mints(ctx context.Context, f MintFilter) ([]*Mint, string, error)
 	UpdateMint(ctx context.Context, id string, u MintUpdate) error
+	// MintsByTx returns the mints sent by the transactions txIDs (those that
+	// have one), without their metadata.
+	MintsByTx(ctx context.Context, txIDs []string) ([]*Mint, error)
+	// UpdateMints applies each change as UpdateMint does, all in one store
+	// transaction (every change or none).
+	UpdateMints(ctx context.Context, cs []MintChange) error
 
 	// ApplyTransfers records Transfer events and moves the index cursor of
 	// chainID to (block, hash) in one store transaction.
@@ -200,6 +214,18 @@ type TxUpdate struct {
 	GasUsed         *uint64
 	ContractAddress *common.Address
 	Error           *string
+}
+
+// TxChange is one transaction's update in UpdateTransactions.
+type TxChange struct {
+	ID     string
+	Update TxUpdate
+}
+
+// MintChange is one mint's update in UpdateMints.
+type MintChange struct {
+	ID     string
+	Update MintUpdate
 }
 
 // MintUpdate carries the fields UpdateMint changes; nil fields stay.

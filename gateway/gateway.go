@@ -59,8 +59,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ethereum/go-ethereum/core/types"
-
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/custody"
 	"github.com/cofferhq/coffer/txm"
@@ -176,7 +174,7 @@ func New(d Deps, cfg Config) (*Gateway, error) {
 	}
 	g.redactor = strings.NewReplacer(secrets...)
 	if d.Txm != nil {
-		d.Txm.OnChange(func(context.Context, *coffer.Transaction, *types.Receipt) { g.txChange() })
+		d.Txm.OnChange(func(context.Context, []txm.Change) { g.txChange() })
 	}
 	return g, nil
 }

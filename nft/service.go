@@ -312,13 +312,21 @@ func (s *Service) MintFor(ctx context.Context, p *coffer.Principal, id string) (
 	return m, nil
 }
 
-// OnTransaction is the transaction manager hook that moves collections and mints along.
-func (s *Service) OnTransaction(ctx context.Context, tx *coffer.Transaction, rcpt *types.Receipt) {
-	switch tx.Kind {
-	case coffer.KindDeploy:
-		s.onDeploy(ctx, tx)
-	case coffer.KindMint:
-		s.onMint(ctx, tx, rcpt)
+// OnTransactions is the transaction manager's hook that moves collections
+// and mints along: txs changed, rcpts their receipts (aligned; nil where not
+// mined). The mints of a batch are updated in one store transaction.
+func (s *Service) OnTransactions(ctx context.Context, txs []*coffer.Transaction, rcpts []*types.Receipt) {
+	var mintTxs []int
+	for i, tx := range txs {
+		switch tx.Kind {
+		case coffer.KindDeploy:
+			s.onDeploy(ctx, tx)
+		case coffer.KindMint:
+			mintTxs = append(mintTxs, i)
+		}
+	}
+	if len(mintTxs) > 0 {
+		s.onMints(ctx, txs, rcpts, mintTxs)
 	}
 }
 
@@ -342,22 +350,41 @@ func (s *Service) onDeploy(ctx context.Context, tx *coffer.Transaction) {
 	}
 }
 
-func (s *Service) onMint(ctx context.Context, tx *coffer.Transaction, rcpt *types.Receipt) {
-	m, err := s.store.MintByTx(ctx, tx.ID)
+// onMints records the new state of the mints sent by txs[at...].
+func (s *Service) onMints(ctx context.Context, txs []*coffer.Transaction, rcpts []*types.Receipt, at []int) {
+	ids := make([]string, len(at))
+	for j, i := range at {
+		ids[j] = txs[i].ID
+	}
+	mints, err := s.store.MintsByTx(ctx, ids)
 	if err != nil {
-		s.log.Error("nft: mint of transaction", "tx", tx.ID, "err", err)
+		s.log.Error("nft: mints of transactions", "count", len(ids), "err", err)
 		return
 	}
-	u := coffer.MintUpdate{Status: mintStatus(tx.Status), TxHash: tx.Hash}
-	if tx.Status == coffer.TxFailed {
-		e := tx.Error
-		u.Error = &e
+	byTx := make(map[string]*coffer.Mint, len(mints))
+	for _, m := range mints {
+		byTx[m.TxID] = m
 	}
-	if rcpt != nil && tx.To != nil {
-		u.TokenID = mintedTokenID(rcpt, *tx.To, m.To)
+	changes := make([]coffer.MintChange, 0, len(at))
+	for _, i := range at {
+		tx := txs[i]
+		m := byTx[tx.ID]
+		if m == nil {
+			s.log.Error("nft: no mint for mint transaction", "tx", tx.ID)
+			continue
+		}
+		u := coffer.MintUpdate{Status: mintStatus(tx.Status), TxHash: tx.Hash}
+		if tx.Status == coffer.TxFailed {
+			e := tx.Error
+			u.Error = &e
+		}
+		if rcpts[i] != nil && tx.To != nil {
+			u.TokenID = mintedTokenID(rcpts[i], *tx.To, m.To)
+		}
+		changes = append(changes, coffer.MintChange{ID: m.ID, Update: u})
 	}
-	if err := s.store.UpdateMint(ctx, m.ID, u); err != nil {
-		s.log.Error("nft: update mint", "mint", m.ID, "err", err)
+	if err := s.store.UpdateMints(ctx, changes); err != nil {
+		s.log.Error("nft: update mints", "count", len(changes), "err", err)
 	}
 }
 

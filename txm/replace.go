@@ -193,7 +193,7 @@ func (m *Manager) Cancel(ctx context.Context, id string) (*coffer.Transaction, e
 				return nil, err
 			}
 			m.log.Info("txm: queued transaction cancelled", "tx", id)
-			m.emit(ctx, fresh, nil)
+			m.emit(ctx, []Change{{Tx: fresh}})
 			return fresh, nil
 		case coffer.ErrorCode(err) != coffer.ECONFLICT:
 			return nil, err

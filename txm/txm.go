@@ -92,8 +92,17 @@ type TxSigner interface {
 	SignTx(ctx context.Context, from common.Address, tx *types.Transaction, chainID *big.Int) (*types.Transaction, error)
 }
 
-// Hook is told about every status change, with the receipt once mined.
-type Hook func(ctx context.Context, tx *coffer.Transaction, rcpt *types.Receipt)
+// Change is a transaction's new state, with its receipt once mined. Tx is
+// read back from the store after the change, without its attempts.
+type Change struct {
+	Tx      *coffer.Transaction
+	Receipt *types.Receipt
+}
+
+// Hook is told about status changes in order, a batch at a time (a round's
+// broadcasts, a round's receipts), so that a hook can record a batch in one
+// store transaction.
+type Hook func(ctx context.Context, changes []Change)
 
 // ChainConfig tunes the manager for one chain.
 type ChainConfig struct {
@@ -217,12 +226,15 @@ func (m *Manager) Run(ctx context.Context) {
 	wg.Wait()
 }
 
-func (m *Manager) emit(ctx context.Context, tx *coffer.Transaction, rcpt *types.Receipt) {
+func (m *Manager) emit(ctx context.Context, changes []Change) {
+	if len(changes) == 0 {
+		return
+	}
 	m.mu.Lock()
 	hooks := m.hooks
 	m.mu.Unlock()
 	for _, h := range hooks {
-		h(ctx, tx, rcpt)
+		h(ctx, changes)
 	}
 }
 
@@ -441,15 +453,22 @@ func (w *worker) sendQueued(ctx context.Context) (int, error) {
 	// broadcasts it (first sight) and may record its receipt while this one
 	// is still telling the hooks about the run; a late "pending" would undo
 	// that (a confirmed mint back to pending).
-	for _, t := range sent {
-		fresh, err := w.m.store.Transaction(ctx, t.ID)
+	if len(sent) > 0 {
+		ids := make([]string, len(sent))
+		for i, t := range sent {
+			ids[i] = t.ID
+		}
+		fresh, err := w.m.store.TransactionsByID(ctx, ids)
 		if err != nil {
-			w.m.log.Error("txm: reload transaction", "tx", t.ID, "err", err)
-			continue
+			w.m.log.Error("txm: reload sent transactions", "count", len(ids), "err", err)
 		}
-		if fresh.Status == coffer.TxPending {
-			w.m.emit(ctx, fresh, nil)
+		var changes []Change
+		for _, t := range fresh {
+			if t.Status == coffer.TxPending {
+				changes = append(changes, Change{Tx: t})
+			}
 		}
+		w.m.emit(ctx, changes)
 	}
 	return n, perr
 }
@@ -767,6 +786,11 @@ func (w *worker) track(ctx context.Context) error {
 			found[owners[j]] = r
 		}
 	}
+	// The receipts' changes are recorded together, in one store
+	// transaction, and the hooks hear them as one batch.
+	var changes []coffer.TxChange
+	var receipts []*types.Receipt
+	defer func() { w.updateAll(ctx, changes, receipts) }()
 	for i, tx := range open {
 		if ctx.Err() != nil {
 			return nil
@@ -821,7 +845,7 @@ func (w *worker) track(ctx context.Context) error {
 			ca := r.ContractAddress
 			u.ContractAddress = &ca
 		}
-		w.update(ctx, tx, u, r)
+		changes, receipts = append(changes, coffer.TxChange{ID: tx.ID, Update: u}), append(receipts, r)
 	}
 	return nil
 }
@@ -863,18 +887,39 @@ func (w *worker) revertReason(ctx context.Context, tx *coffer.Transaction, r *ty
 }
 
 func (w *worker) update(ctx context.Context, tx *coffer.Transaction, u coffer.TxUpdate, r *types.Receipt) {
-	if err := w.m.store.UpdateTransaction(ctx, tx.ID, u); err != nil {
-		w.m.log.Error("txm: record transaction status", "tx", tx.ID, "err", err)
-		return
+	w.updateAll(ctx, []coffer.TxChange{{ID: tx.ID, Update: u}}, []*types.Receipt{r})
+}
+
+// updateAll records cs (receipts aligned with them, nil where none) in one
+// store transaction and tells the hooks.
+func (w *worker) updateAll(ctx context.Context, cs []coffer.TxChange, receipts []*types.Receipt) {
+	if len(cs) == 0 || ctx.Err() != nil {
+		return // stopping: the receipts are read again at the next start
 	}
-	fresh, err := w.m.store.Transaction(ctx, tx.ID)
+	fresh, err := w.m.store.UpdateTransactions(ctx, cs)
 	if err != nil {
-		w.m.log.Error("txm: reload transaction", "tx", tx.ID, "err", err)
+		if len(cs) == 1 {
+			w.m.log.Error("txm: record transaction status", "tx", cs[0].ID, "err", err)
+			return
+		}
+		// One change the store refuses must not hold up the others.
+		w.m.log.Warn("txm: recording a batch of transaction statuses failed; one at a time", "count", len(cs), "err", err)
+		for i := range cs {
+			w.updateAll(ctx, cs[i:i+1], receipts[i:i+1])
+		}
 		return
 	}
-	w.m.log.Debug("txm: transaction status", "tx", tx.ID, "status", fresh.Status, "hash", fresh.Hash)
-	w.m.emit(ctx, fresh, r)
-	if fresh.Kind == coffer.KindTopUp && fresh.Status != coffer.TxPending && fresh.Status != coffer.TxMined {
+	changes := make([]Change, len(fresh))
+	wake := false
+	for i, t := range fresh {
+		changes[i] = Change{Tx: t, Receipt: receipts[i]}
+		w.m.log.Debug("txm: transaction status", "tx", t.ID, "status", t.Status, "hash", t.Hash)
+		if t.Kind == coffer.KindTopUp && t.Status != coffer.TxPending && t.Status != coffer.TxMined {
+			wake = true
+		}
+	}
+	w.m.emit(ctx, changes)
+	if wake {
 		w.wakeUp() // transactions waiting for this top-up go now (or fail)
 	}
 }

@@ -282,16 +282,25 @@ func (a *app) wire(ctx context.Context) error {
 		PublicURL: cfg.HTTP.PublicURL, MaxMetadataBytes: cfg.NFT.MaxMetadataBytes, AllowMintToOthers: cfg.NFT.AllowMintToOthers, Chains: ids,
 		VoucherTTL: cfg.NFT.VoucherTTL,
 	}, a.log)
-	a.txm.OnChange(a.nft.OnTransaction)
+	a.txm.OnChange(func(ctx context.Context, cs []txm.Change) {
+		txs, rcpts := make([]*coffer.Transaction, len(cs)), make([]*types.Receipt, len(cs))
+		for i, c := range cs {
+			txs[i], rcpts[i] = c.Tx, c.Receipt
+		}
+		a.nft.OnTransactions(ctx, txs, rcpts)
+	})
 	for _, c := range cfg.Chains {
 		ix := indexer.New(a.store, a.clients[c.ID], c.PollInterval, a.log)
 		a.indexers = append(a.indexers, ix)
 	}
 	// A mined transaction of ours is news for the indexer.
-	a.txm.OnChange(func(ctx context.Context, tx *coffer.Transaction, _ *types.Receipt) {
-		if tx.Status == coffer.TxMined || tx.Status == coffer.TxConfirmed {
-			for _, ix := range a.indexers {
-				ix.Notify()
+	a.txm.OnChange(func(ctx context.Context, cs []txm.Change) {
+		for _, c := range cs {
+			if c.Tx.Status == coffer.TxMined || c.Tx.Status == coffer.TxConfirmed {
+				for _, ix := range a.indexers {
+					ix.Notify()
+				}
+				return
 			}
 		}
 	})
@@ -302,7 +311,7 @@ func (a *app) wire(ctx context.Context) error {
 	a.events = events.New(a.store, events.Config{AllowPrivateTargets: ec.AllowPrivateTargets, Timeout: ec.Timeout, MaxAge: ec.MaxAge,
 		RetryInitial: ec.RetryInitial, RetryMax: ec.RetryMax, PollInterval: ec.PollInterval, Retention: ec.Retention,
 		Concurrency: int(ec.Concurrency), Heartbeat: ec.Heartbeat}, a.log)
-	a.txm.OnChange(func(context.Context, *coffer.Transaction, *types.Receipt) { a.events.Notify() })
+	a.txm.OnChange(func(context.Context, []txm.Change) { a.events.Notify() })
 	a.txm.OnPlatformLow(publishLowBalance(a.events, a.log))
 	for _, ix := range a.indexers {
 		ix.OnTransfers(func(context.Context, []coffer.Transfer) { a.events.Notify() })

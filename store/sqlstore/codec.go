@@ -374,6 +374,18 @@ func (w *where) arg(v any) string {
 	return fmt.Sprintf("$%d", len(w.args))
 }
 
+// in adds vals as arguments and returns them as an IN list: "$3, $4, $5".
+func (w *where) in(vals []string) string {
+	var b strings.Builder
+	for i, v := range vals {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(w.arg(v))
+	}
+	return b.String()
+}
+
 func (w *where) String() string {
 	if len(w.conds) == 0 {
 		return ""

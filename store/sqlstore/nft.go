@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -210,48 +211,80 @@ func (s *DB) Mints(ctx context.Context, f coffer.MintFilter) ([]*coffer.Mint, st
 }
 
 func (s *DB) UpdateMint(ctx context.Context, id string, u coffer.MintUpdate) error {
+	return s.tx(ctx, func(tx *sql.Tx) error { return s.updateMint(ctx, tx, id, u) })
+}
+
+func (s *DB) UpdateMints(ctx context.Context, cs []coffer.MintChange) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		var before string // a change of status is an event
-		if u.Status != "" {
-			if err := s.prep(tx).QueryRowContext(ctx, `SELECT status FROM mints WHERE id = $1`+s.d.ForUpdate, id).Scan(&before); err != nil {
-				return s.notFound(err, "mint %s", id)
-			}
-			// Confirmed and failed are final: a late report from another
-			// process that saw the transaction earlier must not move the
-			// mint back (its other fields still apply).
-			if (before == coffer.MintConfirmed || before == coffer.MintFailed) && u.Status != before {
-				u.Status = before
+		for _, c := range cs {
+			if err := s.updateMint(ctx, tx, c.ID, c.Update); err != nil {
+				return err
 			}
 		}
-		var w where
-		set := `updated_at = ` + w.arg(s.tm(now()))
-		if u.Status != "" {
-			set += `, status = ` + w.arg(u.Status)
-		}
-		if u.TxHash != nil {
-			set += `, tx_hash = ` + w.arg(hashPtr(u.TxHash))
-		}
-		if u.TokenID != nil {
-			set += `, token_id = ` + w.arg(bigArg(u.TokenID))
-		}
-		if u.Error != nil {
-			set += `, error = ` + w.arg(*u.Error)
-		}
-		// RETURNING: the mint as updated, for its event (one statement fewer
-		// than reading it again).
-		m, err := scanMint(s.prep(tx).QueryRowContext(ctx, `UPDATE mints SET `+set+` WHERE id = `+w.arg(id)+
-			` RETURNING `+mintCols, w.args...))
-		if errors.Is(err, sql.ErrNoRows) {
-			return coffer.Errorf(coffer.ENOTFOUND, "mint %s not found", id)
-		}
-		if err != nil {
-			return s.wrap(err, "update mint %s", id)
-		}
-		if u.Status == before {
-			return nil
-		}
-		return s.mintEvent(ctx, tx, m)
+		return nil
 	})
+}
+
+// updateMint applies u to mint id inside tx and appends its event when the
+// status changed.
+func (s *DB) updateMint(ctx context.Context, tx *sql.Tx, id string, u coffer.MintUpdate) error {
+	var before string // a change of status is an event
+	if u.Status != "" {
+		if err := s.prep(tx).QueryRowContext(ctx, `SELECT status FROM mints WHERE id = $1`+s.d.ForUpdate, id).Scan(&before); err != nil {
+			return s.notFound(err, "mint %s", id)
+		}
+		// Confirmed and failed are final: a late report from another
+		// process that saw the transaction earlier must not move the
+		// mint back (its other fields still apply).
+		if (before == coffer.MintConfirmed || before == coffer.MintFailed) && u.Status != before {
+			u.Status = before
+		}
+	}
+	var w where
+	set := `updated_at = ` + w.arg(s.tm(now()))
+	if u.Status != "" {
+		set += `, status = ` + w.arg(u.Status)
+	}
+	if u.TxHash != nil {
+		set += `, tx_hash = ` + w.arg(hashPtr(u.TxHash))
+	}
+	if u.TokenID != nil {
+		set += `, token_id = ` + w.arg(bigArg(u.TokenID))
+	}
+	if u.Error != nil {
+		set += `, error = ` + w.arg(*u.Error)
+	}
+	// RETURNING: the mint as updated, for its event (one statement fewer
+	// than reading it again).
+	m, err := scanMint(s.prep(tx).QueryRowContext(ctx, `UPDATE mints SET `+set+` WHERE id = `+w.arg(id)+
+		` RETURNING `+mintCols, w.args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return coffer.Errorf(coffer.ENOTFOUND, "mint %s not found", id)
+	}
+	if err != nil {
+		return s.wrap(err, "update mint %s", id)
+	}
+	if u.Status == before {
+		return nil
+	}
+	return s.mintEvent(ctx, tx, m)
+}
+
+func (s *DB) MintsByTx(ctx context.Context, txIDs []string) ([]*coffer.Mint, error) {
+	var out []*coffer.Mint
+	for part := range slices.Chunk(txIDs, inChunk) {
+		var w where
+		rows, err := s.db.QueryContext(ctx, `SELECT `+mintListCols+` FROM mints WHERE tx_id IN (`+w.in(part)+`)`, w.args...)
+		if err != nil {
+			return nil, s.wrap(err, "read mints")
+		}
+		got, err := collect(rows, scanMint)
+		if err != nil {
+			return nil, s.wrap(err, "read mints")
+		}
+		out = append(out, got...)
+	}
+	return out, nil
 }
 
 // ApplyTransfers upserts each token with its new owner (last write wins, in

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 
 	"github.com/cofferhq/coffer"
 	"github.com/ethereum/go-ethereum/common"
@@ -298,53 +299,113 @@ func (s *DB) CancelQueued(ctx context.Context, id string) error {
 
 func (s *DB) UpdateTransaction(ctx context.Context, id string, u coffer.TxUpdate) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		var before string // the status, when u may change it: a change is an event
-		if u.Status != "" {
-			if err := s.prep(tx).QueryRowContext(ctx, `SELECT status FROM transactions WHERE id = $1`+s.d.ForUpdate, id).Scan(&before); err != nil {
-				return s.notFound(err, "transaction %s", id)
-			}
-		}
-		var w where
-		set := `updated_at = ` + w.arg(s.tm(now()))
-		if u.Status != "" {
-			set += `, status = ` + w.arg(u.Status)
-		}
-		if u.BlockNumber != nil {
-			set += `, block_number = ` + w.arg(u64Ptr(u.BlockNumber))
-		}
-		if u.BlockHash != nil {
-			set += `, block_hash = ` + w.arg(hashPtr(u.BlockHash))
-		}
-		if u.GasUsed != nil {
-			set += `, gas_used = ` + w.arg(u64Ptr(u.GasUsed))
-		}
-		if u.ContractAddress != nil {
-			set += `, contract_address = ` + w.arg(addrPtr(u.ContractAddress))
-		}
-		if u.Error != nil {
-			set += `, error = ` + w.arg(*u.Error)
-		}
-		if u.Hash != nil {
-			// The mined attempt becomes current, with its bytes and fees.
-			h := w.arg(hash(*u.Hash))
-			txID := w.arg(id)
-			att := func(col string) string {
-				return `(SELECT ` + col + ` FROM tx_attempts WHERE tx_id = ` + txID + ` AND hash = ` + h + ` ORDER BY id DESC LIMIT 1)`
-			}
-			set += `, hash = ` + h
-			for _, col := range []string{"raw", "gas_price", "fee_cap", "tip_cap"} {
-				set += `, ` + col + ` = COALESCE(` + att(col) + `, ` + col + `)`
-			}
-		}
-		res, err := s.prep(tx).ExecContext(ctx, `UPDATE transactions SET `+set+` WHERE id = `+w.arg(id), w.args...)
-		if err != nil {
-			return s.wrap(err, "update transaction %s", id)
-		}
-		if err := mustAffect(res, "transaction %s", id); err != nil || u.Status == before {
-			return err
-		}
-		return s.txEvent(ctx, tx, id)
+		_, err := s.updateTx(ctx, tx, id, u)
+		return err
 	})
+}
+
+func (s *DB) UpdateTransactions(ctx context.Context, cs []coffer.TxChange) ([]*coffer.Transaction, error) {
+	out := make([]*coffer.Transaction, len(cs))
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		for i, c := range cs {
+			t, err := s.updateTx(ctx, tx, c.ID, c.Update)
+			if err != nil {
+				return err
+			}
+			out[i] = t
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// updateTx applies u to transaction id inside tx, appends its event when the
+// status changed, and returns the row as updated (without attempts).
+func (s *DB) updateTx(ctx context.Context, tx *sql.Tx, id string, u coffer.TxUpdate) (*coffer.Transaction, error) {
+	var before string // the status, when u may change it: a change is an event
+	if u.Status != "" {
+		if err := s.prep(tx).QueryRowContext(ctx, `SELECT status FROM transactions WHERE id = $1`+s.d.ForUpdate, id).Scan(&before); err != nil {
+			return nil, s.notFound(err, "transaction %s", id)
+		}
+	}
+	var w where
+	set := `updated_at = ` + w.arg(s.tm(now()))
+	if u.Status != "" {
+		set += `, status = ` + w.arg(u.Status)
+	}
+	if u.BlockNumber != nil {
+		set += `, block_number = ` + w.arg(u64Ptr(u.BlockNumber))
+	}
+	if u.BlockHash != nil {
+		set += `, block_hash = ` + w.arg(hashPtr(u.BlockHash))
+	}
+	if u.GasUsed != nil {
+		set += `, gas_used = ` + w.arg(u64Ptr(u.GasUsed))
+	}
+	if u.ContractAddress != nil {
+		set += `, contract_address = ` + w.arg(addrPtr(u.ContractAddress))
+	}
+	if u.Error != nil {
+		set += `, error = ` + w.arg(*u.Error)
+	}
+	if u.Hash != nil {
+		// The mined attempt becomes current, with its bytes and fees.
+		h := w.arg(hash(*u.Hash))
+		txID := w.arg(id)
+		att := func(col string) string {
+			return `(SELECT ` + col + ` FROM tx_attempts WHERE tx_id = ` + txID + ` AND hash = ` + h + ` ORDER BY id DESC LIMIT 1)`
+		}
+		set += `, hash = ` + h
+		for _, col := range []string{"raw", "gas_price", "fee_cap", "tip_cap"} {
+			set += `, ` + col + ` = COALESCE(` + att(col) + `, ` + col + `)`
+		}
+	}
+	// RETURNING: the row as updated, for the event and the caller.
+	t, err := scanTx(s.prep(tx).QueryRowContext(ctx, `UPDATE transactions SET `+set+` WHERE id = `+w.arg(id)+
+		` RETURNING `+txCols, w.args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, coffer.Errorf(coffer.ENOTFOUND, "transaction %s not found", id)
+	}
+	if err != nil {
+		return nil, s.wrap(err, "update transaction %s", id)
+	}
+	if u.Status == before {
+		return t, nil
+	}
+	return t, s.appendEvent(ctx, tx, coffer.TransactionEvent(t))
+}
+
+// inChunk bounds the ids of one IN (...) list (SQLite and PostgreSQL both
+// limit the parameters of a statement).
+const inChunk = 500
+
+func (s *DB) TransactionsByID(ctx context.Context, ids []string) ([]*coffer.Transaction, error) {
+	byID := make(map[string]*coffer.Transaction, len(ids))
+	for part := range slices.Chunk(ids, inChunk) {
+		var w where
+		rows, err := s.db.QueryContext(ctx, `SELECT `+txCols+` FROM transactions WHERE id IN (`+w.in(part)+`)`, w.args...)
+		if err != nil {
+			return nil, s.wrap(err, "read transactions")
+		}
+		got, err := collect(rows, scanTx)
+		if err != nil {
+			return nil, s.wrap(err, "read transactions")
+		}
+		for _, t := range got {
+			byID[t.ID] = t
+		}
+	}
+	out := make([]*coffer.Transaction, 0, len(byID))
+	for _, id := range ids {
+		if t := byID[id]; t != nil {
+			out = append(out, t)
+			delete(byID, id) // an id given twice is returned once
+		}
+	}
+	return out, nil
 }
 
 func (s *DB) NextNonce(ctx context.Context, chainID uint64, from common.Address) (uint64, error) {
