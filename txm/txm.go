@@ -890,11 +890,24 @@ func (w *worker) update(ctx context.Context, tx *coffer.Transaction, u coffer.Tx
 	w.updateAll(ctx, []coffer.TxChange{{ID: tx.ID, Update: u}}, []*types.Receipt{r})
 }
 
+// maxUpdate bounds the changes recorded in one store transaction: on SQLite
+// a write transaction holds the single writer lock, and the API's writes
+// (new mints, transactions) wait behind it.
+const maxUpdate = 128
+
 // updateAll records cs (receipts aligned with them, nil where none) in one
 // store transaction and tells the hooks.
 func (w *worker) updateAll(ctx context.Context, cs []coffer.TxChange, receipts []*types.Receipt) {
 	if len(cs) == 0 || ctx.Err() != nil {
 		return // stopping: the receipts are read again at the next start
+	}
+	if len(cs) > maxUpdate {
+		for len(cs) > 0 {
+			n := min(len(cs), maxUpdate)
+			w.updateAll(ctx, cs[:n], receipts[:n])
+			cs, receipts = cs[n:], receipts[n:]
+		}
+		return
 	}
 	fresh, err := w.m.store.UpdateTransactions(ctx, cs)
 	if err != nil {
