@@ -118,4 +118,7 @@ type Transfer struct {
 	BlockNumber uint64
 	BlockHash   common.Hash
 	LogIndex    uint
+	// TokenURI, on a mint (From zero) whose URI the indexer knows, is
+	// stored with the token; "" leaves the token's URI as it is.
+	TokenURI string
 }

@@ -150,7 +150,10 @@ type Store interface {
 	// moves to (toBlock, toHash). No event is written for the removed
 	// transfers (docs/EVENTS.md). toBlock above the cursor is EINVALID.
 	RewindIndex(ctx context.Context, chainID, toBlock uint64, toHash common.Hash) error
-	SetTokenURI(ctx context.Context, chainID uint64, contract common.Address, tokenID *big.Int, uri string) error
+	// MintURIs returns the token URIs of coffer's mints whose transaction
+	// any of hashes is (any attempt's hash), by hash; hashes of other
+	// transactions are left out.
+	MintURIs(ctx context.Context, hashes []common.Hash) (map[common.Hash]string, error)
 	Token(ctx context.Context, chainID uint64, contract common.Address, tokenID *big.Int) (*Token, error)
 	Tokens(ctx context.Context, f TokenFilter) ([]*Token, string, error)
 

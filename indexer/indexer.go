@@ -157,9 +157,12 @@ func (ix *Indexer) Step(ctx context.Context) (bool, error) {
 			})
 		}
 	}
-	// A reorg while the logs were read could mix branches: the block at to
-	// must be the same after as before (it is not when any block under it
-	// changed).
+	if err := ix.tokenURIs(ctx, transfers); err != nil {
+		return false, err
+	}
+	// A reorg while the logs and token URIs were read could mix branches:
+	// the block at to must be the same after as before (it is not when any
+	// block under it changed).
 	after, err := ix.client.Header(ctx, new(big.Int).SetUint64(to))
 	if err != nil {
 		return false, err
@@ -169,11 +172,6 @@ func (ix *Indexer) Step(ctx context.Context) (bool, error) {
 	}
 	if err := ix.store.ApplyTransfers(ctx, ix.chainID, transfers, to, toHeader.Hash()); err != nil {
 		return false, err
-	}
-	for _, t := range transfers {
-		if t.From == (common.Address{}) {
-			ix.recordURI(ctx, t)
-		}
 	}
 	if len(transfers) > 0 {
 		for _, h := range ix.onApply {
@@ -215,27 +213,37 @@ func (ix *Indexer) rewind(ctx context.Context, cursor, head uint64) error {
 	}
 }
 
-// recordURI stores a new token's URI: from coffer's own mint when it is one,
-// otherwise by asking the contract.
-func (ix *Indexer) recordURI(ctx context.Context, t coffer.Transfer) {
-	uri := ""
-	if tx, err := ix.store.TransactionByHash(ctx, t.TxHash); err == nil {
-		if m, err := ix.store.MintByTx(ctx, tx.ID); err == nil {
-			uri = m.TokenURI
+// tokenURIs fills the URI of each minted token in transfers, stored with it:
+// from coffer's own mints (one store read for all), otherwise by asking the
+// contract. A contract that does not answer leaves it empty.
+func (ix *Indexer) tokenURIs(ctx context.Context, transfers []coffer.Transfer) error {
+	var hashes []common.Hash
+	for _, t := range transfers {
+		if t.From == (common.Address{}) {
+			hashes = append(hashes, t.TxHash)
 		}
 	}
-	if uri == "" {
+	if len(hashes) == 0 {
+		return nil
+	}
+	ours, err := ix.store.MintURIs(ctx, hashes)
+	if err != nil {
+		return err
+	}
+	for i := range transfers {
+		t := &transfers[i]
+		if t.From != (common.Address{}) {
+			continue
+		}
+		if t.TokenURI = ours[t.TxHash]; t.TokenURI != "" {
+			continue
+		}
 		out, err := ix.client.Call(ctx, ethereum.CallMsg{To: &t.Contract, Data: ix.abi.PackTokenURI(t.TokenID)})
 		if err == nil {
-			uri, _ = ix.abi.UnpackTokenURI(out)
+			t.TokenURI, _ = ix.abi.UnpackTokenURI(out)
 		}
 	}
-	if uri == "" {
-		return
-	}
-	if err := ix.store.SetTokenURI(ctx, ix.chainID, t.Contract, t.TokenID, uri); err != nil {
-		ix.log.Warn("indexer: record token uri", "contract", t.Contract, "token", t.TokenID, "err", err)
-	}
+	return nil
 }
 
 // collections returns the deployed collection addresses on this chain and,

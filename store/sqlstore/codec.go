@@ -374,14 +374,15 @@ func (w *where) arg(v any) string {
 	return fmt.Sprintf("$%d", len(w.args))
 }
 
-// in adds vals as arguments and returns them as an IN list: "$3, $4, $5".
-func (w *where) in(vals []string) string {
+// in adds n arguments, val(0) … val(n-1), and returns them as an IN list:
+// "$3, $4, $5".
+func (w *where) in(n int, val func(i int) any) string {
 	var b strings.Builder
-	for i, v := range vals {
+	for i := range n {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(w.arg(v))
+		b.WriteString(w.arg(val(i)))
 	}
 	return b.String()
 }

@@ -274,7 +274,7 @@ func (s *DB) MintsByTx(ctx context.Context, txIDs []string) ([]*coffer.Mint, err
 	var out []*coffer.Mint
 	for part := range slices.Chunk(txIDs, inChunk) {
 		var w where
-		rows, err := s.db.QueryContext(ctx, `SELECT `+mintListCols+` FROM mints WHERE tx_id IN (`+w.in(part)+`)`, w.args...)
+		rows, err := s.db.QueryContext(ctx, `SELECT `+mintListCols+` FROM mints WHERE tx_id IN (`+w.in(len(part), func(i int) any { return part[i] })+`)`, w.args...)
 		if err != nil {
 			return nil, s.wrap(err, "read mints")
 		}
@@ -303,11 +303,12 @@ func (s *DB) ApplyTransfers(ctx context.Context, chainID uint64, transfers []cof
 			// A token minted by this very transfer keeps its first mint hash
 			// when the same transfer is applied again.
 			_, err := s.prep(tx).ExecContext(ctx, `INSERT INTO tokens (chain_id, contract, token_key, token_id, owner, token_uri,
-				mint_tx_hash, block_number, updated_at) VALUES ($1, $2, $3, $4, $5, '', $6, $7, $8)
+				mint_tx_hash, block_number, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 				ON CONFLICT (chain_id, contract, token_key) DO UPDATE SET owner = excluded.owner,
+				token_uri = CASE WHEN excluded.token_uri <> '' THEN excluded.token_uri ELSE tokens.token_uri END,
 				mint_tx_hash = COALESCE(tokens.mint_tx_hash, excluded.mint_tx_hash),
 				block_number = excluded.block_number, updated_at = excluded.updated_at`,
-				u64(chainID), addr(t.Contract), tokenKey(t.TokenID), t.TokenID.String(), addr(t.To), mintHash,
+				u64(chainID), addr(t.Contract), tokenKey(t.TokenID), t.TokenID.String(), addr(t.To), t.TokenURI, mintHash,
 				u64(t.BlockNumber), at)
 			if err != nil {
 				return s.wrap(err, "token %s/%s", t.Contract.Hex(), t.TokenID)
@@ -470,15 +471,31 @@ func (s *DB) IndexCursor(ctx context.Context, chainID uint64) (uint64, common.Ha
 	return n, h, nil
 }
 
-// SetTokenURI fails with ENOTFOUND for a token the indexer has not seen.
-func (s *DB) SetTokenURI(ctx context.Context, chainID uint64, contract common.Address, tokenID *big.Int, uri string) error {
-	res, err := s.exec(ctx, `UPDATE tokens SET token_uri = $1, updated_at = $2
-		WHERE chain_id = $3 AND contract = $4 AND token_key = $5`,
-		uri, s.tm(now()), u64(chainID), addr(contract), tokenKey(tokenID))
-	if err != nil {
-		return s.wrap(err, "set token uri")
+func (s *DB) MintURIs(ctx context.Context, hashes []common.Hash) (map[common.Hash]string, error) {
+	out := map[common.Hash]string{}
+	for part := range slices.Chunk(hashes, inChunk) {
+		var w where
+		in := w.in(len(part), func(i int) any { return hash(part[i]) })
+		rows, err := s.db.QueryContext(ctx, `SELECT a.hash, m.token_uri FROM tx_attempts a JOIN mints m ON m.tx_id = a.tx_id
+			WHERE a.hash IN (`+in+`)`, w.args...)
+		if err != nil {
+			return nil, s.wrap(err, "token uris of mints")
+		}
+		for rows.Next() {
+			var h common.Hash
+			var uri string
+			if err := rows.Scan(hashCol{&h}, &uri); err != nil {
+				rows.Close()
+				return nil, s.wrap(err, "token uris of mints")
+			}
+			out[h] = uri
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, s.wrap(err, "token uris of mints")
+		}
 	}
-	return mustAffect(res, "token %s/%s", contract.Hex(), tokenID)
+	return out, nil
 }
 
 const tokenCols = `t.chain_id, t.contract, t.token_key, t.token_id, t.owner, t.token_uri, t.mint_tx_hash, t.block_number, t.updated_at`

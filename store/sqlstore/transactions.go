@@ -386,7 +386,7 @@ func (s *DB) TransactionsByID(ctx context.Context, ids []string) ([]*coffer.Tran
 	byID := make(map[string]*coffer.Transaction, len(ids))
 	for part := range slices.Chunk(ids, inChunk) {
 		var w where
-		rows, err := s.db.QueryContext(ctx, `SELECT `+txCols+` FROM transactions WHERE id IN (`+w.in(part)+`)`, w.args...)
+		rows, err := s.db.QueryContext(ctx, `SELECT `+txCols+` FROM transactions WHERE id IN (`+w.in(len(part), func(i int) any { return part[i] })+`)`, w.args...)
 		if err != nil {
 			return nil, s.wrap(err, "read transactions")
 		}

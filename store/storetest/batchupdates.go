@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cofferhq/coffer"
+	"github.com/ethereum/go-ethereum/common"
 )
 
 // testTxBatchUpdates: UpdateTransactions applies every change as
@@ -133,5 +134,30 @@ func testMintBatchUpdates(t *testing.T, s coffer.Store) {
 	}), coffer.ENOTFOUND)
 	if m, _ := s.Mint(ctx, mints[2].ID); m.Error != "reverted" {
 		t.Fatalf("a failed batch changed the mint: %+v", m)
+	}
+}
+
+// testMintURIs: MintURIs finds a mint's token URI by any attempt's hash of
+// its transaction, and leaves other hashes out.
+func testMintURIs(t *testing.T, s coffer.Store) {
+	c, ctx0 := newCollection("c")
+	ok(t, s.CreateCollection(ctx, c, ctx0))
+	m, tx := newMint(c.ID, "uris:1")
+	m.TokenURI = "http://meta/1.json"
+	ok(t, s.CreateMint(ctx, m, tx))
+	sent, err := s.AssignNonce(ctx, tx.ID, signer("first"))
+	ok(t, err)
+	replacement := hashOf("replacement of the mint")
+	ok(t, s.AddAttempt(ctx, tx.ID, &coffer.TxAttempt{Kind: coffer.AttemptSend, Hash: replacement, Raw: []byte("second")}))
+	plain := newTx(1, address(1), "")
+	ok(t, s.CreateTransaction(ctx, plain))
+	other, err := s.AssignNonce(ctx, plain.ID, signer("other"))
+	ok(t, err)
+
+	got, err := s.MintURIs(ctx, []common.Hash{*sent.Hash, replacement, *other.Hash, hashOf("unknown")})
+	ok(t, err)
+	same(t, "mint uris", got, map[common.Hash]string{*sent.Hash: m.TokenURI, replacement: m.TokenURI})
+	if got, err := s.MintURIs(ctx, nil); err != nil || len(got) != 0 {
+		t.Fatalf("no hashes: %v, %v", got, err)
 	}
 }

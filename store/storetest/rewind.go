@@ -30,7 +30,9 @@ func testRewindIndex(t *testing.T, s coffer.Store) {
 	// Canonical so far: token 1 minted at 10 to a1, moved at 12 to a2 and at
 	// 14 (same block, two logs) to a3 then a4; token 2 minted at 13; token 3
 	// minted at 14. Chain 2 has a token too.
-	ok(t, s.ApplyTransfers(ctx, 1, []coffer.Transfer{xfer(1, zero, address(1), 10, "a", 0)}, 11, hashOf("a", 11)))
+	mint1 := xfer(1, zero, address(1), 10, "a", 0)
+	mint1.TokenURI = "ipfs://one"
+	ok(t, s.ApplyTransfers(ctx, 1, []coffer.Transfer{mint1}, 11, hashOf("a", 11)))
 	ok(t, s.ApplyTransfers(ctx, 1, []coffer.Transfer{
 		xfer(1, address(1), address(2), 12, "a", 3),
 		xfer(2, zero, address(5), 13, "a", 0),
@@ -38,7 +40,6 @@ func testRewindIndex(t *testing.T, s coffer.Store) {
 		xfer(1, address(3), address(4), 14, "a", 2),
 		xfer(3, zero, address(6), 14, "a", 0),
 	}, 15, hashOf("a", 15)))
-	ok(t, s.SetTokenURI(ctx, 1, contract, big.NewInt(1), "ipfs://one"))
 	ok(t, s.ApplyTransfers(ctx, 2, []coffer.Transfer{{ChainID: 2, Contract: contract, TokenID: big.NewInt(1), To: address(9),
 		TxHash: hashOf("c2"), BlockNumber: 14, BlockHash: hashOf("c", 14)}}, 20, hashOf("c", 20)))
 	same(t, "owners before", []common.Address{owner(1), owner(2), owner(3)}, []common.Address{address(4), address(5), address(6)})

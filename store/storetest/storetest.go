@@ -73,6 +73,7 @@ func Run(t *testing.T, open func(t *testing.T) coffer.Store) {
 		{"Mints", testMints},
 		{"MintIdempotency", testMintIdempotency},
 		{"MintBatchUpdates", testMintBatchUpdates},
+		{"MintURIs", testMintURIs},
 		{"MintList", testMintList},
 		{"MintListLimit", testMintListLimit},
 		{"Transfers", testTransfers},
@@ -1106,7 +1107,7 @@ func testTransfers(t *testing.T, s coffer.Store) {
 	mintTx := hashOf("mint")
 	batch1 := []coffer.Transfer{
 		{ChainID: 1, Contract: contract, TokenID: maxU256, From: common.Address{}, To: address(1), TxHash: mintTx,
-			BlockNumber: 10, BlockHash: hashOf("b10")},
+			BlockNumber: 10, BlockHash: hashOf("b10"), TokenURI: "ipfs://tok"},
 		{ChainID: 1, Contract: contract, TokenID: big.NewInt(7), From: common.Address{}, To: address(1), TxHash: hashOf("mint7"),
 			BlockNumber: 10, BlockHash: hashOf("b10"), LogIndex: 1},
 	}
@@ -1120,12 +1121,12 @@ func testTransfers(t *testing.T, s coffer.Store) {
 	tok, err := s.Token(ctx, 1, contract, maxU256)
 	ok(t, err)
 	if tok.Owner != address(1) || tok.MintTxHash == nil || *tok.MintTxHash != mintTx || tok.BlockNumber != 10 ||
-		tok.TokenID.Cmp(maxU256) != 0 || tok.Contract != contract || tok.ChainID != 1 {
+		tok.TokenID.Cmp(maxU256) != 0 || tok.Contract != contract || tok.ChainID != 1 || tok.TokenURI != "ipfs://tok" {
 		t.Fatalf("minted token %+v", tok)
 	}
-
-	ok(t, s.SetTokenURI(ctx, 1, contract, maxU256, "ipfs://tok"))
-	wantCode(t, s.SetTokenURI(ctx, 1, contract, big.NewInt(99), "x"), coffer.ENOTFOUND)
+	if tok, _ := s.Token(ctx, 1, contract, big.NewInt(7)); tok.TokenURI != "" {
+		t.Fatalf("token minted without a known uri: %+v", tok)
+	}
 	batch2 := []coffer.Transfer{{ChainID: 1, Contract: contract, TokenID: maxU256, From: address(1), To: address(2),
 		TxHash: hashOf("xfer"), BlockNumber: 15, BlockHash: hashOf("b15")}}
 	ok(t, s.ApplyTransfers(ctx, 1, batch2, 15, hashOf("b15")))
