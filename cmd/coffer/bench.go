@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -302,6 +301,7 @@ type signOpts struct {
 	requests         int
 	baseline         time.Duration
 	cpuprofile       string
+	memprofile       string
 	verifyEvery      int
 	persistChain     bool
 	timeout          time.Duration
@@ -324,6 +324,7 @@ without --wallet it signs in a throwaway SIWE user and creates a wallet for it.`
 		fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured load before the measured phase")
 		fs.DurationVar(&o.baseline, "baseline", 0, "duration of each raw crypto.Sign run (default: --duration, or 2s with --requests; negative: skip)")
 		fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the measured phase (embedded: server and clients) to this file")
+		fs.StringVar(&o.memprofile, "memprofile", "", "write an allocation profile to this file after the measured phase (counts from the process start: setup and warm-up included)")
 		fs.IntVar(&o.verifyEvery, "verify-every", 100, "check every n-th signature by recovery (0: never)")
 		fs.BoolVar(&o.persistChain, "persist-chain", false, "embedded: keep the dev chain on disk as `coffer dev` does by default")
 		fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "per-request timeout")
@@ -360,13 +361,17 @@ without --wallet it signs in a throwaway SIWE user and creates a wallet for it.`
 	tr := benchTransport(o.concurrency)
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr, Timeout: o.timeout}
+	tgt, err := newBenchTarget(o.api, o.timeout)
+	if err != nil {
+		return nil, err
+	}
 	wallet, err := benchSignWallet(ctx, hc, o)
 	if err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(w, "wallet     %s (local backend unless --wallet says otherwise)\n", wallet.Hex())
-	fmt.Fprintf(w, "load       %d concurrent keep-alive clients, one shared http.Transport (MaxIdleConnsPerHost %d), random 32-byte digests, admin API key\n",
-		o.concurrency, o.concurrency)
+	fmt.Fprintf(w, "load       %d concurrent clients, each one keep-alive connection with one request in flight (a minimal HTTP/1.1 client like wrk's, not net/http: prebuilt request, one write, no per-request allocation), random 32-byte digests, admin API key\n",
+		o.concurrency)
 
 	rep := &SignReport{}
 	baseline := o.baseline
@@ -384,9 +389,9 @@ without --wallet it signs in a throwaway SIWE user and creates a wallet for it.`
 	}
 
 	if o.warmup > 0 {
-		// Labelled too: the transport's connection goroutines start here.
+		// Labelled too, like the measured phase.
 		pprof.Do(ctx, pprof.Labels("bench", "client"), func(ctx context.Context) {
-			benchSignLoad(ctx, hc, o, wallet, o.warmup, 0, nil)
+			benchSignLoad(ctx, tgt, o, wallet, o.warmup, 0, nil)
 		})
 	}
 	var prof *os.File
@@ -407,12 +412,25 @@ without --wallet it signs in a throwaway SIWE user and creates a wallet for it.`
 	// Client goroutines carry a profile label: in embedded mode,
 	// pprof -tagignore=bench=client shows the server alone.
 	pprof.Do(ctx, pprof.Labels("bench", "client"), func(ctx context.Context) {
-		benchSignLoad(ctx, hc, o, wallet, o.duration, o.requests, rep)
+		benchSignLoad(ctx, tgt, o, wallet, o.duration, o.requests, rep)
 	})
 	rep.CPU = benchCPU() - cpu0
 	if prof != nil {
 		pprof.StopCPUProfile()
 		prof.Close()
+	}
+	if o.memprofile != "" {
+		f, err := os.Create(o.memprofile)
+		if err != nil {
+			return nil, err
+		}
+		err = pprof.Lookup("allocs").WriteTo(f, 0)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	rep.RatePerSec = float64(rep.Requests) / rep.Elapsed.Seconds()
 
@@ -535,9 +553,13 @@ func binaryPut(b []byte, v uint64) {
 }
 
 // benchSignLoad runs the workers for d (or until requests are sent) and,
-// when rep is not nil, records what they saw.
-func benchSignLoad(ctx context.Context, hc *http.Client, o signOpts, wallet common.Address, d time.Duration, requests int, rep *SignReport) {
-	endpoint := o.api + "/v1/wallets/" + wallet.Hex() + "/sign-hash"
+// when rep is not nil, records what they saw. Each worker owns one
+// keep-alive connection of the lean client (benchhttp.go) with one request in
+// flight; a transport error or a response that closes the connection makes
+// it dial again (the error counts as "transport").
+func benchSignLoad(ctx context.Context, tgt *benchTarget, o signOpts, wallet common.Address, d time.Duration, requests int, rep *SignReport) {
+	u, _ := url.Parse(o.api) // checked by newBenchTarget
+	path := u.EscapedPath() + "/v1/wallets/" + wallet.Hex() + "/sign-hash"
 	auth := "Bearer " + o.key
 	var sent atomic.Int64
 	type result struct {
@@ -553,9 +575,21 @@ func benchSignLoad(ctx context.Context, hc *http.Client, o signOpts, wallet comm
 		wg.Go(func() {
 			res := result{errs: statusCounts{}}
 			r := rand.New(rand.NewPCG(rand.Uint64(), uint64(wi)))
-			body := []byte(`{"hash":"0x` + strings.Repeat("0", 64) + `"}`)
+			req, off := benchRequest(tgt.host, path, auth, "application/json", []byte(`{"hash":"0x`+strings.Repeat("0", 64)+`"}`))
+			hexAt := req[off+len(`{"hash":"0x`):]
 			var digest [32]byte
-			var buf bytes.Buffer
+			var conn net.Conn
+			var br *bufio.Reader
+			var stop func() bool // closes conn when ctx ends
+			hangUp := func() {
+				if conn != nil {
+					stop()
+					conn.Close()
+					conn = nil
+				}
+			}
+			defer hangUp()
+			var buf []byte
 			for n := 0; ctx.Err() == nil; n++ {
 				if requests > 0 {
 					if sent.Add(1) > int64(requests) {
@@ -564,35 +598,51 @@ func benchSignLoad(ctx context.Context, hc *http.Client, o signOpts, wallet comm
 				} else if time.Now().After(deadline) {
 					break
 				}
+				if conn == nil {
+					c, err := tgt.dial(ctx)
+					if err != nil {
+						if ctx.Err() == nil {
+							res.errs["transport"]++
+							time.Sleep(10 * time.Millisecond) // the server may be restarting
+						}
+						continue
+					}
+					conn, stop = c, context.AfterFunc(ctx, func() { c.Close() })
+					if br == nil {
+						br = bufio.NewReaderSize(c, 4096)
+					} else {
+						br.Reset(c)
+					}
+				}
 				for i := range 4 {
 					binaryPut(digest[i*8:], r.Uint64())
 				}
-				hex.Encode(body[11:75], digest[:])
-				req, _ := http.NewRequestWithContext(ctx, "POST", endpoint, bytes.NewReader(body))
-				req.Header.Set("Authorization", auth)
-				req.Header.Set("Content-Type", "application/json")
+				hex.Encode(hexAt[:64], digest[:])
 				t0 := time.Now()
-				resp, err := hc.Do(req)
-				if err != nil {
+				err := conn.SetDeadline(t0.Add(o.timeout))
+				if err == nil {
+					_, err = conn.Write(req)
+				}
+				var resp benchResponse
+				if err == nil {
+					resp, buf, err = readBenchResponse(br, buf)
+				}
+				lat := time.Since(t0)
+				if err != nil || resp.close {
+					hangUp()
+				}
+				switch {
+				case err != nil:
 					if ctx.Err() == nil {
 						res.errs["transport"]++
 					}
-					continue
-				}
-				buf.Reset()
-				_, err = buf.ReadFrom(resp.Body)
-				resp.Body.Close()
-				lat := time.Since(t0)
-				switch {
-				case err != nil:
-					res.errs["transport"]++
-				case resp.StatusCode != http.StatusOK:
-					res.errs[fmt.Sprint(resp.StatusCode)]++
+				case resp.status != http.StatusOK:
+					res.errs[fmt.Sprint(resp.status)]++
 				default:
 					res.lat = append(res.lat, lat)
 					if o.verifyEvery > 0 && n%o.verifyEvery == 0 {
 						var out struct{ Signature hexutil.Bytes }
-						if json.Unmarshal(buf.Bytes(), &out) != nil || !custody.VerifyRecovers(digest[:], out.Signature, wallet) {
+						if json.Unmarshal(resp.body, &out) != nil || !custody.VerifyRecovers(digest[:], out.Signature, wallet) {
 							res.errs["bad-signature"]++
 						} else {
 							res.verified++
