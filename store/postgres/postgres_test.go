@@ -88,3 +88,7 @@ func BenchmarkOpenTransactions(b *testing.B) {
 func BenchmarkCreateMint(b *testing.B) {
 	storetest.BenchCreateMint(b, open(b, testenv.PostgresDSN(b)))
 }
+
+func BenchmarkCreateMintParallel(b *testing.B) {
+	storetest.BenchCreateMintParallel(b, open(b, testenv.PostgresDSN(b)))
+}

@@ -71,3 +71,7 @@ func BenchmarkOpenTransactions(b *testing.B) {
 func BenchmarkCreateMint(b *testing.B) {
 	storetest.BenchCreateMint(b, open(b, filepath.Join(b.TempDir(), "coffer.db")))
 }
+
+func BenchmarkCreateMintParallel(b *testing.B) {
+	storetest.BenchCreateMintParallel(b, open(b, filepath.Join(b.TempDir(), "coffer.db")))
+}

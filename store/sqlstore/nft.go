@@ -128,7 +128,7 @@ func scanMint(row interface{ Scan(...any) error }) (*coffer.Mint, error) {
 }
 
 func (s *DB) CreateMint(ctx context.Context, m *coffer.Mint, t *coffer.Transaction) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.groupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := s.insertTx(ctx, tx, t); err != nil {
 			return err
 		}

@@ -63,6 +63,7 @@ type DB struct {
 	assignSlots chan struct{}
 
 	stmts stmtCache // prepared hot queries; stmts.go
+	group txGroup   // group commit of small writes; group.go
 }
 
 var _ coffer.Store = (*DB)(nil)

@@ -61,7 +61,7 @@ func (s *DB) insertAttempt(ctx context.Context, q querier, txID string, a *coffe
 }
 
 func (s *DB) CreateTransaction(ctx context.Context, t *coffer.Transaction) error {
-	return s.tx(ctx, func(tx *sql.Tx) error { return s.insertTx(ctx, tx, t) })
+	return s.groupTx(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.insertTx(ctx, tx, t) })
 }
 
 // loadTx reads one transaction matching cond (one "$1" argument) with its attempts.

@@ -1,8 +1,10 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"math/big"
+	"sync"
 	"testing"
 
 	"github.com/cofferhq/coffer"
@@ -159,5 +161,61 @@ func testMintURIs(t *testing.T, s coffer.Store) {
 	same(t, "mint uris", got, map[common.Hash]string{*sent.Hash: m.TokenURI, replacement: m.TokenURI})
 	if got, err := s.MintURIs(ctx, nil); err != nil || len(got) != 0 {
 		t.Fatalf("no hashes: %v, %v", got, err)
+	}
+}
+
+// testConcurrentCreates: mints created at once (which a store may commit
+// together) each succeed or fail alone: a taken idempotency key refuses that
+// mint only, with nothing of it stored, and a cancelled caller stores
+// nothing.
+func testConcurrentCreates(t *testing.T, s coffer.Store) {
+	c, ctx0 := newCollection("c")
+	ok(t, s.CreateCollection(ctx, c, ctx0))
+	const n = 48
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			m, tx := newMint(c.ID, fmt.Sprintf("conc:%d", i%(n/2))) // each key twice
+			tx.IdempotencyKey = fmt.Sprintf("conc-tx:%d", i)        // only the mints' keys clash
+			errs[i] = s.CreateMint(ctx, m, tx)
+		})
+	}
+	wg.Wait()
+	won := map[string]int{}
+	for i, err := range errs {
+		key := fmt.Sprintf("conc:%d", i%(n/2))
+		switch coffer.ErrorCode(err) {
+		case "":
+			won[key]++
+		case coffer.ECONFLICT:
+		default:
+			t.Fatalf("create %d: %v", i, err)
+		}
+	}
+	if len(won) != n/2 {
+		t.Fatalf("%d of %d keys stored", len(won), n/2)
+	}
+	for k, w := range won {
+		if w != 1 {
+			t.Fatalf("key %s stored %d times", k, w)
+		}
+	}
+	mints, _, err := s.Mints(ctx, coffer.MintFilter{CollectionID: c.ID, Limit: 500})
+	ok(t, err)
+	txs, _, err := s.Transactions(ctx, coffer.TxFilter{Kind: coffer.KindMint, Limit: 500})
+	ok(t, err)
+	if len(mints) != n/2 || len(txs) != n/2 {
+		t.Fatalf("%d mints and %d mint transactions stored, want %d each (a refused mint left rows)", len(mints), len(txs), n/2)
+	}
+
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	m, tx := newMint(c.ID, "conc:cancelled")
+	if err := s.CreateMint(cancelled, m, tx); err == nil {
+		t.Fatal("a cancelled create succeeded")
+	}
+	if _, err := s.MintByIdempotencyKey(ctx, "conc:cancelled"); coffer.ErrorCode(err) != coffer.ENOTFOUND {
+		t.Fatalf("a cancelled create stored its mint: %v", err)
 	}
 }

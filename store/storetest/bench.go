@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"github.com/cofferhq/coffer"
@@ -40,4 +41,26 @@ func BenchCreateMint(b *testing.B, s coffer.Store) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchCreateMintParallel is BenchCreateMint from 16 goroutines at once, as
+// the API's clients create mints (a store may commit them together). It
+// closes s.
+func BenchCreateMintParallel(b *testing.B, s coffer.Store) {
+	defer s.Close()
+	c, tx := newCollection("bench")
+	ok(b, s.CreateCollection(ctx, c, tx))
+	var next atomic.Int64
+	b.SetParallelism(8) // × GOMAXPROCS (2 here): 16 callers
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			m, mtx := newMint(c.ID, "")
+			m.IdempotencyKey = fmt.Sprint("bench:", next.Add(1))
+			if err := s.CreateMint(ctx, m, mtx); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }

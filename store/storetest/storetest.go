@@ -74,6 +74,7 @@ func Run(t *testing.T, open func(t *testing.T) coffer.Store) {
 		{"MintIdempotency", testMintIdempotency},
 		{"MintBatchUpdates", testMintBatchUpdates},
 		{"MintURIs", testMintURIs},
+		{"ConcurrentCreates", testConcurrentCreates},
 		{"MintList", testMintList},
 		{"MintListLimit", testMintListLimit},
 		{"Transfers", testTransfers},

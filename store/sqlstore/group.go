@@ -1,0 +1,147 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+)
+
+// txGroup commits concurrent small write transactions together where writes
+// are serialised (SQLite): the API's inserts of new mints and transactions,
+// which otherwise queue on the write mutex one commit at a time — each commit
+// writing the same rightmost table and index pages to the WAL again. There is
+// no standing goroutine: the first caller to find no group in progress
+// leads: it takes the writer lock, runs everything queued by then in one
+// transaction, each caller's function inside its own SAVEPOINT (one that
+// fails is rolled back alone and gets its error), commits, and hands the
+// next group (queued meanwhile) to a new goroutine, so that its own caller
+// returns at once. Every caller returns only when its work is committed or
+// has failed.
+type txGroup struct {
+	mu      sync.Mutex
+	queue   []*groupCall
+	leading bool
+}
+
+type groupCall struct {
+	ctx  context.Context
+	fn   func(ctx context.Context, tx *sql.Tx) error
+	done chan error
+}
+
+// maxGroup bounds one group (and so how long it holds the writer lock).
+const maxGroup = 64
+
+// groupTx runs fn in a write transaction, committed with those of concurrent
+// groupTx callers on a dialect that serialises writes, alone otherwise (as
+// tx). fn must use only tx and the ctx it is given: that one is not
+// cancelled with the caller's (in SQLite an interrupted statement rolls back
+// the whole transaction, the other callers' work too); a caller whose ctx
+// is done before its turn is not run.
+func (s *DB) groupTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	if !s.d.SerializeWrites {
+		return s.tx(ctx, func(tx *sql.Tx) error { return fn(ctx, tx) })
+	}
+	c := &groupCall{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	g := &s.group
+	g.mu.Lock()
+	g.queue = append(g.queue, c)
+	if g.leading {
+		g.mu.Unlock()
+		return <-c.done
+	}
+	g.leading = true
+	g.mu.Unlock()
+	s.lead()
+	return <-c.done
+}
+
+// lead commits one group from the queue and passes the lead on. The group
+// is taken once the writer lock is held: whoever queued while the leader
+// waited for it (behind another writer) is in it.
+func (s *DB) lead() {
+	g := &s.group
+	s.mu.Lock()
+	g.mu.Lock()
+	n := min(len(g.queue), maxGroup)
+	calls := g.queue[:n:n]
+	g.queue = append([]*groupCall(nil), g.queue[n:]...)
+	g.mu.Unlock()
+
+	errs := s.commitGroup(calls)
+	s.mu.Unlock()
+	for i, c := range calls {
+		c.done <- errs[i]
+	}
+
+	g.mu.Lock()
+	if len(g.queue) == 0 {
+		g.leading = false
+		g.mu.Unlock()
+		return
+	}
+	g.mu.Unlock()
+	go s.lead()
+}
+
+// commitGroup runs calls in one transaction and returns each one's outcome;
+// the caller holds s.mu.
+func (s *DB) commitGroup(calls []*groupCall) []error {
+	errs := make([]error, len(calls))
+	all := func(err error) []error {
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+		}
+		return errs
+	}
+	tx, err := s.db.BeginTx(context.Background(), nil)
+	if err != nil {
+		return all(s.wrap(err, "begin transaction"))
+	}
+	ran := 0
+	for i, c := range calls {
+		if err := c.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		ctx := context.WithoutCancel(c.ctx)
+		if len(calls) == 1 {
+			errs[i] = c.fn(ctx, tx)
+			break
+		}
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT g`); err != nil {
+			_ = tx.Rollback()
+			return all(s.wrap(err, "savepoint"))
+		}
+		if errs[i] = c.fn(ctx, tx); errs[i] != nil {
+			// Undo this call's statements only. Should the engine have
+			// ended the transaction itself (a disk error does), nothing of
+			// the group is stored.
+			if _, err := tx.ExecContext(ctx, `ROLLBACK TO g`); err != nil {
+				_ = tx.Rollback()
+				return all(fmt.Errorf("sqlstore: group transaction lost after %w (rollback to savepoint: %v)", errs[i], err))
+			}
+		} else {
+			ran++
+		}
+		if _, err := tx.ExecContext(ctx, `RELEASE g`); err != nil {
+			_ = tx.Rollback()
+			return all(s.wrap(err, "release savepoint"))
+		}
+	}
+	if len(calls) == 1 && errs[0] != nil {
+		_ = tx.Rollback()
+		return errs
+	}
+	if ran == 0 && len(calls) > 1 {
+		_ = tx.Rollback()
+		return errs
+	}
+	if err := tx.Commit(); err != nil {
+		return all(s.wrap(err, "commit"))
+	}
+	return errs
+}
