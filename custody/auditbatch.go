@@ -23,24 +23,40 @@ import (
 //
 // Under load the writer lingers before taking a batch (like PostgreSQL's
 // commit_delay with commit_siblings): when at least lingerSiblings signing
-// requests are in custody at once (counted by the signing methods, whether
-// before, in or after their audit append), it waits until half of them, at
-// most lingerTarget, are queued, or until the oldest queued record has
-// waited auditLinger, whichever comes first. A write transaction costs about
-// the same for 1 record as for 10 (BEGIN, last record, head, COMMIT and its
-// WAL frames), so at high rates fewer, bigger batches save CPU that the
-// signatures then use, while the other half keeps the cores busy signing.
-// The wait is bounded and never taken at low concurrency, where it would
-// only add latency.
+// requests were in custody at once (counted by the signing methods, whether
+// before, in or after their audit append) at some moment since the previous
+// batch was taken, it waits until half that many, at most lingerTarget, are
+// queued, or for auditLinger from when the writer became free (the first
+// caller's arrival, or the end of the previous write), whichever comes first.
+// A write transaction costs about the same for 1 record as for 10 (BEGIN,
+// last record, head, COMMIT and its WAL frames), so at high rates fewer,
+// bigger batches save CPU that the signatures then use, while the other
+// half keeps the cores busy signing.
+//
+// Both measures are taken over the last write on purpose. The number in
+// custody swings widely at a high rate (most of a request's life is HTTP,
+// and a committed batch releases its members together), so an instant
+// reading often finds fewer than lingerSiblings and wrote a lone record at
+// once: a third of the groups held one record at 64 clients. And a window
+// counted from the oldest record's arrival was usually over before the
+// previous write ended, so the next batch went without waiting either.
+// A record still waits at most for the write in progress, auditLinger and its
+// own write; below lingerSiblings concurrent signers nothing ever waits, so a
+// lone request's latency is unchanged.
 //
 // Stores without AppendAuditBatch get one AppendAudit per record.
 type auditBatcher struct {
 	mu        sync.Mutex
 	queue     []*auditReq
 	writing   bool
-	lingering bool          // the writer waits for the queue to reach lingerTarget
+	lingering int           // > 0: the writer waits for the queue to reach this length
 	full      chan struct{} // wakes a lingering writer (capacity 1)
-	active    atomic.Int64  // signing requests in custody (signing)
+	active    atomic.Int64  // signing requests in custody now
+	peak      atomic.Int64  // the most in custody at once since the last batch was taken
+
+	// Tests only: the clock (nil: time.Now) and the linger (0: auditLinger).
+	now    func() time.Time
+	linger time.Duration
 
 	stats auditStats
 }
@@ -57,8 +73,8 @@ const (
 	maxAuditBatch = 256
 	// lingerSiblings is the number of signing requests in custody from
 	// which the writer lingers; lingerTarget caps the queue that ends the
-	// wait early; auditLinger bounds how long a queued record waits for its
-	// batch to start.
+	// wait early; auditLinger bounds how long a free writer waits for more
+	// records before taking a batch.
 	lingerSiblings = 4
 	lingerTarget   = 32
 	auditLinger    = 300 * time.Microsecond
@@ -74,11 +90,11 @@ func (b *auditBatcher) append(ctx context.Context, st coffer.Store, r *coffer.Au
 	if !ok {
 		return st.AppendAudit(ctx, r)
 	}
-	req := &auditReq{ctx: ctx, rec: r, at: time.Now(), done: make(chan error, 1)}
+	req := &auditReq{ctx: ctx, rec: r, at: b.clock(), done: make(chan error, 1)}
 	b.mu.Lock()
 	b.queue = append(b.queue, req)
 	if b.writing {
-		if b.lingering && len(b.queue) >= b.target() {
+		if b.lingering > 0 && len(b.queue) >= b.lingering {
 			select {
 			case b.full <- struct{}{}:
 			default:
@@ -97,21 +113,26 @@ func (b *auditBatcher) append(ctx context.Context, st coffer.Store, r *coffer.Au
 	}
 	b.writing = true
 	b.mu.Unlock()
-	b.write(ba)
+	b.write(ba, req.at)
 	return <-req.done
 }
 
 // write appends one batch from the queue (it holds the caller's own record,
 // queued before writing was set) and hands writing on to the next batch's
-// first member, or clears it.
-func (b *auditBatcher) write(ba auditBatchAppender) {
+// first member, or clears it. free is when the writer became free: the
+// linger is counted from it.
+func (b *auditBatcher) write(ba auditBatchAppender, free time.Time) {
 	b.mu.Lock()
-	if b.active.Load() >= lingerSiblings && len(b.queue) < b.target() {
-		if d := auditLinger - time.Since(b.queue[0].at); d > 0 {
+	if want := lingerWant(max(b.peak.Load(), b.active.Load())); len(b.queue) < want {
+		linger := b.linger
+		if linger == 0 {
+			linger = auditLinger
+		}
+		if d := linger - b.clock().Sub(free); d > 0 {
 			if b.full == nil {
 				b.full = make(chan struct{}, 1)
 			}
-			b.lingering = true
+			b.lingering = want
 			b.mu.Unlock()
 			t := time.NewTimer(d)
 			select {
@@ -120,7 +141,7 @@ func (b *auditBatcher) write(ba auditBatchAppender) {
 			}
 			t.Stop()
 			b.mu.Lock()
-			b.lingering = false
+			b.lingering = 0
 			select {
 			case <-b.full:
 			default:
@@ -130,6 +151,8 @@ func (b *auditBatcher) write(ba auditBatchAppender) {
 	n := min(len(b.queue), maxAuditBatch)
 	batch := b.queue[:n:n]
 	b.queue = append([]*auditReq(nil), b.queue[n:]...)
+	// The next batch's peak starts from those in custody now.
+	b.peak.Store(b.active.Load())
 	b.mu.Unlock()
 	b.stats.add(n)
 
@@ -152,19 +175,35 @@ func (b *auditBatcher) write(ba auditBatchAppender) {
 	}
 	b.mu.Unlock()
 	// Those queued meanwhile are waiting; write their batch without making
-	// this caller (whose record is stored) wait for it.
-	go b.write(ba)
+	// this caller (whose record is stored) wait for it. Its linger counts
+	// from now, when the writer is free again.
+	go b.write(ba, b.clock())
+}
+
+func (b *auditBatcher) clock() time.Time {
+	if b.now != nil {
+		return b.now()
+	}
+	return time.Now()
 }
 
 // enter and leave bracket a signing request in custody (leave when it has
 // its signature or was refused).
-func (b *auditBatcher) enter() { b.active.Add(1) }
+func (b *auditBatcher) enter() {
+	n := b.active.Add(1)
+	for p := b.peak.Load(); n > p && !b.peak.CompareAndSwap(p, n); p = b.peak.Load() {
+	}
+}
 func (b *auditBatcher) leave() { b.active.Add(-1) }
 
-// target is the queue length that ends a linger: half the signing requests
-// in custody, at most lingerTarget.
-func (b *auditBatcher) target() int {
-	return int(min(lingerTarget, max(2, b.active.Load()/2)))
+// lingerWant is the queue length a free writer waits for when up to conc
+// signing requests were in custody at once: none below lingerSiblings, else
+// half of them, at least 2 and at most lingerTarget.
+func lingerWant(conc int64) int {
+	if conc < lingerSiblings {
+		return 0
+	}
+	return int(min(lingerTarget, max(2, conc/2)))
 }
 
 // auditStats counts group-committed batches by size.

@@ -18,6 +18,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -148,6 +149,17 @@ func benchHeader(w io.Writer, name string, args []string) {
 }
 
 // benchCPU is the process's user+system CPU time so far.
+// benchIdle is the Go scheduler's idle time so far: P time with no goroutine
+// to run (runtime/metrics, an estimate), summed over GOMAXPROCS.
+func benchIdle() time.Duration {
+	m := []metrics.Sample{{Name: "/cpu/classes/idle:cpu-seconds"}}
+	metrics.Read(m)
+	if m[0].Value.Kind() != metrics.KindFloat64 {
+		return 0
+	}
+	return time.Duration(m[0].Value.Float64() * float64(time.Second))
+}
+
 func benchCPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
@@ -408,13 +420,14 @@ without --wallet it signs in a throwaway SIWE user and creates a wallet for it.`
 	if groups != nil {
 		g0 = groups()
 	}
-	cpu0 := benchCPU()
+	cpu0, idle0 := benchCPU(), benchIdle()
 	// Client goroutines carry a profile label: in embedded mode,
 	// pprof -tagignore=bench=client shows the server alone.
 	pprof.Do(ctx, pprof.Labels("bench", "client"), func(ctx context.Context) {
 		benchSignLoad(ctx, tgt, o, wallet, o.duration, o.requests, rep)
 	})
 	rep.CPU = benchCPU() - cpu0
+	idle := benchIdle() - idle0
 	if prof != nil {
 		pprof.StopCPUProfile()
 		prof.Close()
@@ -443,8 +456,9 @@ without --wallet it signs in a throwaway SIWE user and creates a wallet for it.`
 	if groups != nil {
 		fmt.Fprintf(w, "  audit      %s\n", benchGroups(g0, groups()))
 	}
-	fmt.Fprintf(w, "  cpu        %.2f cores busy in this process (%s CPU over %s%s)\n", rep.CPU.Seconds()/rep.Elapsed.Seconds(),
-		rep.CPU.Round(time.Millisecond), rep.Elapsed.Round(time.Millisecond), map[bool]string{true: "; server and clients share them", false: "; clients only"}[o.embedded])
+	fmt.Fprintf(w, "  cpu        %.2f cores busy in this process (%s CPU over %s%s); Go scheduler idle %.2f of %d Ps (nothing to run)\n", rep.CPU.Seconds()/rep.Elapsed.Seconds(),
+		rep.CPU.Round(time.Millisecond), rep.Elapsed.Round(time.Millisecond), map[bool]string{true: "; server and clients share them", false: "; clients only"}[o.embedded],
+		idle.Seconds()/rep.Elapsed.Seconds(), runtime.GOMAXPROCS(0))
 	if rep.Requests > 0 {
 		per := rep.CPU / time.Duration(rep.Requests)
 		fmt.Fprintf(w, "  cpu/sig    %s per signed request%s; with all %d cores to itself this process would top out near %.0f sig/s\n",
