@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -174,13 +176,32 @@ func parseAddress(field, s string) (common.Address, error) {
 	if !common.IsHexAddress(s) || !strings.HasPrefix(s, "0x") && !strings.HasPrefix(s, "0X") {
 		return common.Address{}, coffer.Errorf(coffer.EINVALID, "%s %q is not an address (0x followed by 40 hex digits)", field, s)
 	}
+	if a, ok := checksummed.Load(s); ok {
+		return a.(common.Address), nil
+	}
 	a := common.HexToAddress(s)
 	// Mixed case must be a valid EIP-55 checksum: a typo should not send funds elsewhere.
-	if hex := s[2:]; hex != strings.ToLower(hex) && hex != strings.ToUpper(hex) && a.Hex() != s {
-		return common.Address{}, coffer.Errorf(coffer.EINVALID, "%s %q has an invalid EIP-55 checksum", field, s)
+	if hex := s[2:]; hex != strings.ToLower(hex) && hex != strings.ToUpper(hex) {
+		if a.Hex() != s {
+			return common.Address{}, coffer.Errorf(coffer.EINVALID, "%s %q has an invalid EIP-55 checksum", field, s)
+		}
+		if checksummedCount.Add(1) <= maxChecksummed {
+			checksummed.Store(strings.Clone(s), a)
+		}
 	}
 	return a, nil
 }
+
+// checksummed remembers mixed-case addresses whose EIP-55 checksum was
+// right (a keccak and three allocations each time otherwise: signing
+// endpoints get the wallet's checksummed address in every path), up to
+// maxChecksummed of them; the check is a pure function of the string.
+var (
+	checksummed      sync.Map // string → common.Address
+	checksummedCount atomic.Int64
+)
+
+const maxChecksummed = 1 << 12
 
 func (s *Server) pathWallet(r *http.Request) (*coffer.Principal, *coffer.Wallet, error) {
 	p, err := principal(r.Context())

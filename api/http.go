@@ -82,7 +82,9 @@ func (s *Server) decode(r *http.Request, v any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
+	// The exact common value skips the parser (and its map); anything else
+	// (parameters, case) goes through it.
+	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
 			return nil, coffer.Errorf(coffer.EINVALID, "Content-Type must be application/json, not %q", ct)
 		}
@@ -233,37 +235,57 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				s.log.Error("panic serving request", "request_id", rid, "panic", v, "stack", string(debug.Stack()))
 				s.writeError(rec, r, fmt.Errorf("panic: %v", v))
 			}
-			s.metrics.observe(r.Method, r.Pattern, rec.status, time.Since(start))
+			dur := time.Since(start)
+			s.metrics.observe(r.Method, r.Pattern, rec.status, dur)
 			level := slog.LevelDebug
 			if rec.status >= 500 {
 				level = slog.LevelWarn
 			}
-			s.log.Log(ctx, level, "http", "method", r.Method, "path", r.URL.Path, "status", rec.status, "dur", time.Since(start), "request_id", rid)
+			// Checked first: the arguments would be boxed (allocated) even
+			// for a line the handler drops.
+			if s.log.Enabled(ctx, level) {
+				s.log.Log(ctx, level, "http", "method", r.Method, "path", r.URL.Path, "status", rec.status, "dur", dur, "request_id", rid)
+			}
 		}()
 		if s.cors(rec, r) {
 			return
 		}
-		if allow := s.otherMethods(r); allow != "" {
-			rec.Header().Set("Allow", allow)
-			s.writeErrorStatus(rec, r, http.StatusMethodNotAllowed,
-				coffer.Errorf(coffer.EINVALID, "%s is not supported on %s; use %s", r.Method, r.URL.Path, allow))
-			return
-		}
+		// A method the path has no route for is answered 405 before the
+		// credentials are looked at: here when they fail, else by the
+		// mux's catch-all (routes), so that a routed request is not
+		// routed twice.
 		if auth := r.Header.Get("Authorization"); auth != "" {
 			token, ok := strings.CutPrefix(auth, "Bearer ")
 			if !ok {
-				s.writeError(rec, r, coffer.Errorf(coffer.EUNAUTHORIZED, "Authorization header must be \"Bearer <token>\""))
+				if !s.wrongMethod(rec, r) {
+					s.writeError(rec, r, coffer.Errorf(coffer.EUNAUTHORIZED, "Authorization header must be \"Bearer <token>\""))
+				}
 				return
 			}
 			p, err := s.Auth.Authenticate(ctx, strings.TrimSpace(token))
 			if err != nil {
-				s.writeError(rec, r, err)
+				if !s.wrongMethod(rec, r) {
+					s.writeError(rec, r, err)
+				}
 				return
 			}
 			r = r.WithContext(coffer.NewContext(ctx, p))
 		}
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// wrongMethod answers 405, with Allow, when r's path has routes for other
+// methods only; false when it answered nothing.
+func (s *Server) wrongMethod(w http.ResponseWriter, r *http.Request) bool {
+	allow := s.otherMethods(r)
+	if allow == "" {
+		return false
+	}
+	w.Header().Set("Allow", allow)
+	s.writeErrorStatus(w, r, http.StatusMethodNotAllowed,
+		coffer.Errorf(coffer.EINVALID, "%s is not supported on %s; use %s", r.Method, r.URL.Path, allow))
+	return true
 }
 
 // otherMethods lists the methods that do have a route at r's path when r's

@@ -157,8 +157,12 @@ func (s *Server) routes() {
 		s.handle(rt.method+" "+rt.path, rt.h)
 	}
 	s.mux.HandleFunc("GET /metrics", s.metrics.serve)
-	// Everything else is a JSON 404, not the mux's plain text.
+	// Everything else is a JSON 405 when the path has routes for other
+	// methods, else a JSON 404, not the mux's plain text.
 	s.handle("/", func(w http.ResponseWriter, r *http.Request) error {
+		if s.wrongMethod(w, r) {
+			return nil
+		}
 		return coffer.Errorf(coffer.ENOTFOUND, "no route for %s %s", r.Method, r.URL.Path)
 	})
 }

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sync"
+	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -80,16 +82,39 @@ func FromRS(digest [32]byte, r, s *big.Int, pub []byte) ([]byte, error) {
 
 // PubkeyAddress checks that pub is a 65-byte uncompressed point on secp256k1
 // and returns its Ethereum address.
+//
+// It is a pure function of the 65 bytes, called for every signature (the
+// signer ties the key to the wallet's address through it), and the curve
+// check costs ≈ 3 µs of big.Int arithmetic; so the answers for valid keys are
+// remembered, keyed by all 65 bytes (a different key is a different entry),
+// up to maxPubkeyAddresses of them.
 func PubkeyAddress(pub []byte) (common.Address, error) {
 	if len(pub) != 65 {
 		return common.Address{}, fmt.Errorf("public key is %d bytes, want 65", len(pub))
+	}
+	key := [65]byte(pub)
+	if a, ok := pubkeyAddresses.Load(key); ok {
+		return a.(common.Address), nil
 	}
 	k, err := crypto.UnmarshalPubkey(pub)
 	if err != nil {
 		return common.Address{}, fmt.Errorf("public key: %w", err)
 	}
-	return crypto.PubkeyToAddress(*k), nil
+	a := crypto.PubkeyToAddress(*k)
+	if pubkeyAddressCount.Add(1) <= maxPubkeyAddresses {
+		pubkeyAddresses.Store(key, a)
+	}
+	return a, nil
 }
+
+// maxPubkeyAddresses bounds PubkeyAddress's memory (≈ 100 bytes an entry);
+// keys beyond it are checked every time.
+const maxPubkeyAddresses = 1 << 14
+
+var (
+	pubkeyAddresses    sync.Map // [65]byte → common.Address
+	pubkeyAddressCount atomic.Int64
+)
 
 func isZero(b []byte) bool {
 	for _, x := range b {

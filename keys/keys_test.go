@@ -73,3 +73,34 @@ func TestCheckSignatureAndFromRS(t *testing.T) {
 		t.Error("compressed key accepted")
 	}
 }
+
+// PubkeyAddress remembers valid keys: the remembered answer is the same, and
+// a key differing in one byte is checked on its own (off the curve: refused,
+// even right after its neighbour was remembered; another key: its own
+// address).
+func TestPubkeyAddressRemembered(t *testing.T) {
+	priv, _ := crypto.GenerateKey()
+	other, _ := crypto.GenerateKey()
+	pub := crypto.FromECDSAPub(&priv.PublicKey)
+	want := crypto.PubkeyToAddress(priv.PublicKey)
+	for range 3 {
+		if a, err := PubkeyAddress(pub); err != nil || a != want {
+			t.Fatalf("PubkeyAddress = %s, %v, want %s", a, err, want)
+		}
+	}
+	for i := 1; i < 65; i += 9 {
+		bad := append([]byte(nil), pub...)
+		bad[i] ^= 1
+		if a, err := PubkeyAddress(bad); err == nil {
+			t.Errorf("byte %d changed: accepted as %s", i, a)
+		}
+	}
+	if a, err := PubkeyAddress(crypto.FromECDSAPub(&other.PublicKey)); err != nil || a != crypto.PubkeyToAddress(other.PublicKey) {
+		t.Errorf("other key: %s, %v", a, err)
+	}
+	// The caller's slice is not kept: changing it afterwards changes nothing.
+	pub[64] ^= 1
+	if _, err := PubkeyAddress(pub); err == nil {
+		t.Error("a changed key was answered from memory")
+	}
+}

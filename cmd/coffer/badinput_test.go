@@ -213,6 +213,11 @@ func TestBadInput(t *testing.T) {
 		{"chain_id negative", u, "POST", "/v1/transactions", `{"chain_id":-1,"from":"` + wu.Address.Hex() + `","to":"` + dead + `"}`, nil, 400, "whole number"},
 		{"chain_id fractional", u, "POST", "/v1/transactions", `{"chain_id":1.5,"from":"` + wu.Address.Hex() + `","to":"` + dead + `"}`, nil, 400, "whole number"},
 		{"wrong method", u, "DELETE", "/v1/me", nil, nil, 405, "GET"},
+		// 405 comes before the credentials are looked at, whoever asks.
+		{"wrong method, garbage bearer", asToken("not-a-token"), "DELETE", "/v1/me", nil, nil, 405, "GET"},
+		{"wrong method, not Bearer", u, "DELETE", "/v1/me", nil, []string{"Authorization", "Basic dTpw"}, 405, "GET"},
+		{"wrong method, guest", guest, "PUT", "/v1/wallets", nil, nil, 405, "POST"},
+		{"no route", u, "GET", "/v1/no-such-thing", nil, nil, 404, "no route"},
 		{"Idempotency-Key too long", u, "POST", mint, map[string]any{"metadata": meta}, []string{"Idempotency-Key", strings.Repeat("k", 201)}, 400, "Idempotency-Key"},
 		{"Content-Type application/jsonp", u, "POST", mint, map[string]any{"metadata": meta}, []string{"Content-Type", "application/jsonp"}, 400, "Content-Type"},
 		{"nonce a string", u, "POST", wallet + "/sign-transaction", `{"chain_id":1337,"to":"` + dead + `","nonce":"1"}`, nil, 400, "nonce"},
