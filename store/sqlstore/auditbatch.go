@@ -71,9 +71,10 @@ const auditHeadUpsert = `INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $
 			ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`
 
 // insertAuditRows inserts the rows: on PostgreSQL as one multi-row INSERT
-// (one round trip); elsewhere (SQLite, in process) with one prepared
-// single-row statement, since numbered parameters make a multi-row INSERT
-// quadratic to parse and bind in SQLite.
+// (one round trip); elsewhere (SQLite, in process) with prepared statements
+// of auditChunk rows and of one row. Those use "?" placeholders: SQLite
+// binds them by position, where numbered ones ("$1") are found by name, a
+// cost that grows with the statement's parameters.
 func (s *DB) insertAuditRows(ctx context.Context, tx *sql.Tx, rows [][]any) error {
 	const insert = `INSERT INTO audit_log (` + auditCols + `) VALUES `
 	if s.d.Name == "postgres" {
@@ -97,14 +98,37 @@ func (s *DB) insertAuditRows(ctx context.Context, tx *sql.Tx, rows [][]any) erro
 		_, err := tx.ExecContext(ctx, q.String(), args...)
 		return s.wrap(err, "append audit records")
 	}
-	ins, err := s.txStmt(ctx, tx, insert+`($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`)
-	if err != nil {
-		return err
-	}
-	for _, row := range rows {
-		if _, err := ins.ExecContext(ctx, row...); err != nil {
-			return s.wrap(err, "append audit record")
+	for len(rows) > 0 {
+		n := auditChunk
+		if len(rows) < auditChunk {
+			n = 1
 		}
+		ins, err := s.txStmt(ctx, tx, insert+auditValues[n])
+		if err != nil {
+			return err
+		}
+		args := make([]any, 0, n*len(rows[0]))
+		for _, row := range rows[:n] {
+			args = append(args, row...)
+		}
+		if _, err := ins.ExecContext(ctx, args...); err != nil {
+			return s.wrap(err, "append audit records")
+		}
+		rows = rows[n:]
 	}
 	return nil
 }
+
+// auditChunk is the rows of the larger prepared audit INSERT.
+const auditChunk = 16
+
+// auditValues[n] is the VALUES list of n audit rows with "?" placeholders
+// (n = 1 and auditChunk).
+var auditValues = func() map[int]string {
+	row := "(" + strings.Repeat("?, ", strings.Count(auditCols, ",")) + "?)"
+	m := map[int]string{}
+	for _, n := range []int{1, auditChunk} {
+		m[n] = strings.Repeat(row+", ", n-1) + row
+	}
+	return m
+}()
