@@ -100,7 +100,7 @@ func benchMachine() []string {
 	host, _ := os.Hostname()
 	return []string{
 		fmt.Sprintf("cpu        %s", cpu),
-		fmt.Sprintf("cores      %d logical, GOMAXPROCS %d", runtime.NumCPU(), runtime.GOMAXPROCS(0)),
+		fmt.Sprintf("cores      %d logical, %d for Go, GOMAXPROCS %d", runtime.NumCPU(), cores, runtime.GOMAXPROCS(0)),
 		fmt.Sprintf("go         %s %s/%s", runtime.Version(), runtime.GOOS, runtime.GOARCH),
 		fmt.Sprintf("coffer     %s%s", version, rev),
 		fmt.Sprintf("host       %s", host),
@@ -395,9 +395,9 @@ without --wallet it signs in a throwaway SIWE user and creates a wallet for it.`
 	}
 	if baseline > 0 {
 		rep.RawOne = benchRawSign(ctx, 1, baseline)
-		rep.RawAll = benchRawSign(ctx, runtime.GOMAXPROCS(0), baseline)
+		rep.RawAll = benchRawSign(ctx, cores, baseline)
 		fmt.Fprintf(w, "raw        crypto.Sign (libsecp256k1): %.0f sig/s on 1 core, %.0f sig/s on %d cores (%s each)\n",
-			rep.RawOne, rep.RawAll, runtime.GOMAXPROCS(0), baseline)
+			rep.RawOne, rep.RawAll, cores, baseline)
 	}
 
 	if o.warmup > 0 {
@@ -462,8 +462,8 @@ without --wallet it signs in a throwaway SIWE user and creates a wallet for it.`
 	if rep.Requests > 0 {
 		per := rep.CPU / time.Duration(rep.Requests)
 		fmt.Fprintf(w, "  cpu/sig    %s per signed request%s; with all %d cores to itself this process would top out near %.0f sig/s\n",
-			per.Round(time.Microsecond), map[bool]string{true: " (server and clients)", false: " (clients)"}[o.embedded], runtime.GOMAXPROCS(0),
-			float64(runtime.GOMAXPROCS(0))/per.Seconds())
+			per.Round(time.Microsecond), map[bool]string{true: " (server and clients)", false: " (clients)"}[o.embedded], cores,
+			float64(cores)/per.Seconds())
 	}
 	if rep.RawAll > 0 {
 		fmt.Fprintf(w, "  vs raw     %.1f%% of crypto.Sign on all cores, %.1f%% of one core\n", 100*rep.RatePerSec/rep.RawAll, 100*rep.RatePerSec/rep.RawOne)

@@ -23,20 +23,21 @@ var version = "dev"
 type command struct {
 	name, summary string
 	run           func(ctx context.Context, args []string) error
+	signs         bool // runs custody or drives it at full load: see signingProcs
 }
 
 func commands() []command {
 	return []command{
-		{"dev", "run everything embedded: dev chain, SQLite, local keys, API", runDev},
-		{"serve", "run the API, transaction manager and indexer against configured nodes", runServe},
-		{"signer", "run custody (keys, policies, audit) as an isolated signer for `serve`", runSigner},
-		{"migrate", "apply database migrations and exit", runMigrate},
-		{"apikey", "manage operator API keys (apikey create)", runAPIKey},
-		{"keys", "manage custodial keys (keys create | list | import | disable | enable | rotate-master)", runKeys},
-		{"audit", "verify the signing audit log's hash chain (audit verify)", runAudit},
-		{"demo", "act as a client of a running server: sign in with SIWE and mint three NFTs", runDemo},
-		{"bench", "load generators: bench sign (sign-hash over HTTP), bench mint (mints to confirmed)", runBench},
-		{"version", "print the version", runVersion},
+		{"dev", "run everything embedded: dev chain, SQLite, local keys, API", runDev, true},
+		{"serve", "run the API, transaction manager and indexer against configured nodes", runServe, true},
+		{"signer", "run custody (keys, policies, audit) as an isolated signer for `serve`", runSigner, true},
+		{"migrate", "apply database migrations and exit", runMigrate, false},
+		{"apikey", "manage operator API keys (apikey create)", runAPIKey, false},
+		{"keys", "manage custodial keys (keys create | list | import | disable | enable | rotate-master)", runKeys, false},
+		{"audit", "verify the signing audit log's hash chain (audit verify)", runAudit, false},
+		{"demo", "act as a client of a running server: sign in with SIWE and mint three NFTs", runDemo, false},
+		{"bench", "load generators: bench sign (sign-hash over HTTP), bench mint (mints to confirmed)", runBench, true},
+		{"version", "print the version", runVersion, false},
 	}
 }
 
@@ -62,6 +63,9 @@ func main() {
 	defer stop()
 	for _, c := range commands() {
 		if c.name == name {
+			if c.signs {
+				signingProcs()
+			}
 			err := c.run(ctx, os.Args[2:])
 			if errors.Is(err, flag.ErrHelp) {
 				return
