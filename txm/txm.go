@@ -519,7 +519,7 @@ func (w *worker) assignRun(ctx context.Context, run []*coffer.Transaction, sign 
 
 // maxAssign is the most transactions of one sender signed and stored in one
 // store transaction.
-const maxAssign = 128
+const maxAssign = 32
 
 // maxCost is the most tx can cost its sender: gas × max fee + value.
 func maxCost(tx *coffer.Transaction, gas uint64, fees chain.Fees) *big.Int {
@@ -893,7 +893,7 @@ func (w *worker) update(ctx context.Context, tx *coffer.Transaction, u coffer.Tx
 // maxUpdate bounds the changes recorded in one store transaction: on SQLite
 // a write transaction holds the single writer lock, and the API's writes
 // (new mints, transactions) wait behind it.
-const maxUpdate = 128
+const maxUpdate = 32
 
 // updateAll records cs (receipts aligned with them, nil where none) in one
 // store transaction and tells the hooks.
