@@ -109,14 +109,14 @@ func (s *DB) commitGroup(calls []*groupCall) []error {
 		}
 		ctx := context.WithoutCancel(c.ctx)
 		if len(calls) == 1 {
-			errs[i] = c.fn(ctx, tx)
+			errs[i] = c.run(ctx, tx)
 			break
 		}
 		if _, err := tx.ExecContext(ctx, `SAVEPOINT g`); err != nil {
 			_ = tx.Rollback()
 			return all(s.wrap(err, "savepoint"))
 		}
-		if errs[i] = c.fn(ctx, tx); errs[i] != nil {
+		if errs[i] = c.run(ctx, tx); errs[i] != nil {
 			// Undo this call's statements only. Should the engine have
 			// ended the transaction itself (a disk error does), nothing of
 			// the group is stored.
@@ -144,4 +144,15 @@ func (s *DB) commitGroup(calls []*groupCall) []error {
 		return all(s.wrap(err, "commit"))
 	}
 	return errs
+}
+
+// run calls the function; a panic becomes its error, so that it fails its
+// own call rather than the leader's goroutine with the writer lock held.
+func (c *groupCall) run(ctx context.Context, tx *sql.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("sqlstore: write panicked: %v", p)
+		}
+	}()
+	return c.fn(ctx, tx)
 }
