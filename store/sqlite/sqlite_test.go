@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"math/big"
 	"path/filepath"
 	"testing"
 
@@ -74,4 +75,42 @@ func BenchmarkCreateMint(b *testing.B) {
 
 func BenchmarkCreateMintParallel(b *testing.B) {
 	storetest.BenchCreateMintParallel(b, open(b, filepath.Join(b.TempDir(), "coffer.db")))
+}
+
+// Migration 0009 fills the minted count of collections that already have
+// minted tokens.
+func TestMigrateMintedCount(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "coffer.db")
+	s := open(t, path)
+	defer s.Close()
+	c := &coffer.Collection{ChainID: 1, Name: "Old", Symbol: "OLD"}
+	if err := s.CreateCollection(ctx, c, &coffer.Transaction{Kind: coffer.KindDeploy, ChainID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		m := &coffer.Mint{CollectionID: c.ID, OwnerID: "usr_1", TokenURI: "ipfs://m"}
+		if err := s.CreateMint(ctx, m, &coffer.Transaction{Kind: coffer.KindMint, ChainID: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if i < 2 {
+			if err := s.UpdateMint(ctx, m.ID, coffer.MintUpdate{TokenID: big.NewInt(int64(i))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Back to the schema before 0009, the tokens already minted.
+	for _, q := range []string{`ALTER TABLE collections DROP COLUMN minted`,
+		`DELETE FROM schema_migrations WHERE version = '0009_collections_minted'`} {
+		if _, err := s.SQL().Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	s = open(t, path)
+	defer s.Close()
+	got, err := s.Collection(ctx, c.ID)
+	if err != nil || got.TotalMinted != 2 {
+		t.Fatalf("after migrating: TotalMinted %v, %v; want 2", got, err)
+	}
 }

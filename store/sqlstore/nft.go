@@ -28,9 +28,10 @@ func (s *DB) ResetChainState(ctx context.Context) error {
 	})
 }
 
-// TotalMinted counts the collection's mints whose token id is known.
+// TotalMinted counts the collection's mints whose token id is known: the
+// collections.minted column, moved by updateMint (migration 0009).
 const collectionCols = `c.id, c.chain_id, c.name, c.symbol, c.base_uri, c.address, c.status, c.tx_id, c.minter,
-	(SELECT COUNT(*) FROM mints m WHERE m.collection_id = c.id AND m.token_id IS NOT NULL), c.created_at, c.mint_mode`
+	c.minted, c.created_at, c.mint_mode`
 
 func scanCollection(row interface{ Scan(...any) error }) (*coffer.Collection, error) {
 	c := new(coffer.Collection)
@@ -229,10 +230,13 @@ func (s *DB) UpdateMints(ctx context.Context, cs []coffer.MintChange) error {
 // status changed.
 func (s *DB) updateMint(ctx context.Context, tx *sql.Tx, id string, u coffer.MintUpdate) error {
 	var before string // a change of status is an event
-	if u.Status != "" {
-		if err := s.prep(tx).QueryRowContext(ctx, `SELECT status FROM mints WHERE id = $1`+s.d.ForUpdate, id).Scan(&before); err != nil {
+	var noToken bool  // the token id is new: the collection's minted count moves
+	if u.Status != "" || u.TokenID != nil {
+		if err := s.prep(tx).QueryRowContext(ctx, `SELECT status, token_id IS NULL FROM mints WHERE id = $1`+s.d.ForUpdate, id).Scan(&before, &noToken); err != nil {
 			return s.notFound(err, "mint %s", id)
 		}
+	}
+	if u.Status != "" {
 		// Confirmed and failed are final: a late report from another
 		// process that saw the transaction earlier must not move the
 		// mint back (its other fields still apply).
@@ -264,7 +268,12 @@ func (s *DB) updateMint(ctx context.Context, tx *sql.Tx, id string, u coffer.Min
 	if err != nil {
 		return s.wrap(err, "update mint %s", id)
 	}
-	if u.Status == before {
+	if noToken && u.TokenID != nil {
+		if _, err := s.prep(tx).ExecContext(ctx, `UPDATE collections SET minted = minted + 1 WHERE id = $1`, m.CollectionID); err != nil {
+			return s.wrap(err, "count the mint of %s", m.CollectionID)
+		}
+	}
+	if u.Status == "" || u.Status == before {
 		return nil
 	}
 	return s.mintEvent(ctx, tx, m)

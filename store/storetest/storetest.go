@@ -880,18 +880,38 @@ func testCollections(t *testing.T, s coffer.Store) {
 	}
 	same(t, "collections newest first", listed, []string{"c4", "c3", "c2", "c1", "c0"})
 
-	// TotalMinted counts mints whose token id is known.
-	for i := range 3 {
+	// TotalMinted counts mints whose token id is known, once each: a token
+	// id learnt again (another receipt, a reorg) or a status change alone
+	// does not count again, through UpdateMint or UpdateMints.
+	var ids []string
+	for i := range 4 {
 		m, mtx := newMint(c.ID, "")
 		ok(t, s.CreateMint(ctx, m, mtx))
+		ids = append(ids, m.ID)
 		if i < 2 {
-			ok(t, s.UpdateMint(ctx, m.ID, coffer.MintUpdate{Status: coffer.MintConfirmed, TokenID: big.NewInt(int64(i + 1))}))
+			ok(t, s.UpdateMint(ctx, m.ID, coffer.MintUpdate{Status: coffer.MintMined, TokenID: big.NewInt(int64(i + 1))}))
 		}
 	}
+	ok(t, s.UpdateMint(ctx, ids[0], coffer.MintUpdate{Status: coffer.MintConfirmed, TokenID: big.NewInt(9)}))
+	ok(t, s.UpdateMints(ctx, []coffer.MintChange{
+		{ID: ids[1], Update: coffer.MintUpdate{Status: coffer.MintConfirmed}},
+		{ID: ids[2], Update: coffer.MintUpdate{Status: coffer.MintPending}},
+	}))
 	got, err = s.Collection(ctx, c.ID)
 	ok(t, err)
 	if got.TotalMinted != 2 {
 		t.Fatalf("TotalMinted = %d, want 2", got.TotalMinted)
+	}
+	ok(t, s.UpdateMints(ctx, []coffer.MintChange{{ID: ids[2], Update: coffer.MintUpdate{TokenID: big.NewInt(3)}}}))
+	if got, _ = s.Collection(ctx, c.ID); got.TotalMinted != 3 {
+		t.Fatalf("TotalMinted = %d after a third token, want 3", got.TotalMinted)
+	}
+	page, _, err := s.Collections(ctx, 10, "")
+	ok(t, err)
+	for _, l := range page {
+		if l.ID == c.ID && l.TotalMinted != 3 {
+			t.Fatalf("listed TotalMinted = %d, want 3", l.TotalMinted)
+		}
 	}
 }
 
