@@ -1,10 +1,12 @@
 package sqlstore
 
 import (
+	"context"
 	"database/sql"
 	"encoding/base64"
 	"fmt"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -386,6 +388,34 @@ func (w *where) in(n int, val func(i int) any) string {
 	}
 	return b.String()
 }
+
+// queryIn runs query, whose "IN (?)" takes the values of vals, once per
+// inChunk of them (SQLite and PostgreSQL both limit a statement's
+// parameters), and returns every row scanned.
+func queryIn[V, T any](ctx context.Context, s *DB, what, query string, vals []V, arg func(V) any,
+	scan func(row interface{ Scan(...any) error }) (T, error)) ([]T, error) {
+	var out []T
+	for part := range slices.Chunk(vals, inChunk) {
+		var w where
+		in := w.in(len(part), func(i int) any { return arg(part[i]) })
+		rows, err := s.db.QueryContext(ctx, strings.Replace(query, "IN (?)", "IN ("+in+")", 1), w.args...)
+		if err != nil {
+			return nil, s.wrap(err, "%s", what)
+		}
+		got, err := collect(rows, scan)
+		if err != nil {
+			return nil, s.wrap(err, "%s", what)
+		}
+		out = append(out, got...)
+	}
+	return out, nil
+}
+
+// inChunk bounds the values of one IN (...) list.
+const inChunk = 500
+
+// anyOf passes a value as a query argument unchanged.
+func anyOf[V any](v V) any { return v }
 
 func (w *where) String() string {
 	if len(w.conds) == 0 {

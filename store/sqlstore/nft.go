@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"math/big"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -280,20 +279,7 @@ func (s *DB) updateMint(ctx context.Context, tx *sql.Tx, id string, u coffer.Min
 }
 
 func (s *DB) MintsByTx(ctx context.Context, txIDs []string) ([]*coffer.Mint, error) {
-	var out []*coffer.Mint
-	for part := range slices.Chunk(txIDs, inChunk) {
-		var w where
-		rows, err := s.db.QueryContext(ctx, `SELECT `+mintListCols+` FROM mints WHERE tx_id IN (`+w.in(len(part), func(i int) any { return part[i] })+`)`, w.args...)
-		if err != nil {
-			return nil, s.wrap(err, "read mints")
-		}
-		got, err := collect(rows, scanMint)
-		if err != nil {
-			return nil, s.wrap(err, "read mints")
-		}
-		out = append(out, got...)
-	}
-	return out, nil
+	return queryIn(ctx, s, "read mints", `SELECT `+mintListCols+` FROM mints WHERE tx_id IN (?)`, txIDs, anyOf, scanMint)
 }
 
 // ApplyTransfers upserts each token with its new owner (last write wins, in
@@ -481,28 +467,21 @@ func (s *DB) IndexCursor(ctx context.Context, chainID uint64) (uint64, common.Ha
 }
 
 func (s *DB) MintURIs(ctx context.Context, hashes []common.Hash) (map[common.Hash]string, error) {
-	out := map[common.Hash]string{}
-	for part := range slices.Chunk(hashes, inChunk) {
-		var w where
-		in := w.in(len(part), func(i int) any { return hash(part[i]) })
-		rows, err := s.db.QueryContext(ctx, `SELECT a.hash, m.token_uri FROM tx_attempts a JOIN mints m ON m.tx_id = a.tx_id
-			WHERE a.hash IN (`+in+`)`, w.args...)
-		if err != nil {
-			return nil, s.wrap(err, "token uris of mints")
-		}
-		for rows.Next() {
-			var h common.Hash
-			var uri string
-			if err := rows.Scan(hashCol{&h}, &uri); err != nil {
-				rows.Close()
-				return nil, s.wrap(err, "token uris of mints")
-			}
-			out[h] = uri
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, s.wrap(err, "token uris of mints")
-		}
+	type uriOf struct {
+		h   common.Hash
+		uri string
+	}
+	got, err := queryIn(ctx, s, "token uris of mints", `SELECT a.hash, m.token_uri FROM tx_attempts a
+		JOIN mints m ON m.tx_id = a.tx_id WHERE a.hash IN (?)`, hashes, func(h common.Hash) any { return hash(h) },
+		func(row interface{ Scan(...any) error }) (u uriOf, err error) {
+			return u, row.Scan(hashCol{&u.h}, &u.uri)
+		})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[common.Hash]string, len(got))
+	for _, u := range got {
+		out[u.h] = u.uri
 	}
 	return out, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"slices"
 
 	"github.com/cofferhq/coffer"
 	"github.com/ethereum/go-ethereum/common"
@@ -378,25 +377,14 @@ func (s *DB) updateTx(ctx context.Context, tx *sql.Tx, id string, u coffer.TxUpd
 	return t, s.appendEvent(ctx, tx, coffer.TransactionEvent(t))
 }
 
-// inChunk bounds the ids of one IN (...) list (SQLite and PostgreSQL both
-// limit the parameters of a statement).
-const inChunk = 500
-
 func (s *DB) TransactionsByID(ctx context.Context, ids []string) ([]*coffer.Transaction, error) {
-	byID := make(map[string]*coffer.Transaction, len(ids))
-	for part := range slices.Chunk(ids, inChunk) {
-		var w where
-		rows, err := s.db.QueryContext(ctx, `SELECT `+txCols+` FROM transactions WHERE id IN (`+w.in(len(part), func(i int) any { return part[i] })+`)`, w.args...)
-		if err != nil {
-			return nil, s.wrap(err, "read transactions")
-		}
-		got, err := collect(rows, scanTx)
-		if err != nil {
-			return nil, s.wrap(err, "read transactions")
-		}
-		for _, t := range got {
-			byID[t.ID] = t
-		}
+	got, err := queryIn(ctx, s, "read transactions", `SELECT `+txCols+` FROM transactions WHERE id IN (?)`, ids, anyOf, scanTx)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]*coffer.Transaction, len(got))
+	for _, t := range got {
+		byID[t.ID] = t
 	}
 	out := make([]*coffer.Transaction, 0, len(byID))
 	for _, id := range ids {
