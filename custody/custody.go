@@ -155,6 +155,23 @@ func (s *Service) signer(w *coffer.Wallet) (ethsign.KeySigner, error) {
 	return ethsign.KeySigner{Signer: b, KeyID: w.KeyID, Address: w.Address}, nil
 }
 
+// gate decides a signing request: the wallet's signer, the policy's verdict
+// on req, and the audit record of the outcome, allowed or refused (no audit
+// record, no signature). It returns the signer when the request may go on.
+// The record's destination and value are req's; chainID is given apart
+// because typed data is audited with its domain's chain without the policy
+// checking it as a transaction's.
+func (s *Service) gate(ctx context.Context, principal string, req *policy.Request, kind string, digest common.Hash, chainID uint64) (ethsign.KeySigner, error) {
+	ks, err := s.signer(req.Wallet)
+	if err == nil {
+		err = s.policy.Check(ctx, req)
+	}
+	if aerr := s.audit(ctx, principal, req.Wallet, kind, digest, chainID, req.To, req.Value, err); aerr != nil {
+		return ethsign.KeySigner{}, aerr
+	}
+	return ks, err
+}
+
 // audit records one signing request; its outcome is derived from err.
 func (s *Service) audit(ctx context.Context, principal string, w *coffer.Wallet, kind string, digest common.Hash, chainID uint64, to *common.Address, value *big.Int, err error) error {
 	outcome := "allowed"
@@ -190,14 +207,8 @@ func (s *Service) signTx(ctx context.Context, principal string, w *coffer.Wallet
 	s.audits.enter()
 	defer s.audits.leave()
 	digest := types.LatestSignerForChainID(chainID).Hash(tx)
-	ks, err := s.signer(w)
-	if err == nil {
-		err = s.policy.Check(ctx, &policy.Request{Wallet: w, Kind: policy.KindTransaction, Admin: principal == "txm",
-			ChainID: chainID.Uint64(), To: tx.To(), Value: tx.Value(), Nonce: tx.Nonce()})
-	}
-	if aerr := s.audit(ctx, principal, w, "transaction", digest, chainID.Uint64(), tx.To(), tx.Value(), err); aerr != nil {
-		return nil, aerr
-	}
+	ks, err := s.gate(ctx, principal, &policy.Request{Wallet: w, Kind: policy.KindTransaction, Admin: principal == "txm",
+		ChainID: chainID.Uint64(), To: tx.To(), Value: tx.Value(), Nonce: tx.Nonce()}, "transaction", digest, chainID.Uint64())
 	if err != nil {
 		return nil, err
 	}
@@ -221,13 +232,8 @@ func (s *Service) SignMessage(ctx context.Context, p *coffer.Principal, addr com
 	if err != nil {
 		return nil, err
 	}
-	ks, err := s.signer(w)
-	if err == nil {
-		err = s.policy.Check(ctx, &policy.Request{Wallet: w, Kind: policy.KindMessage, Admin: p.IsAdmin()})
-	}
-	if aerr := s.audit(ctx, p.ID(), w, "message", common.BytesToHash(accounts.TextHash(msg)), 0, nil, nil, err); aerr != nil {
-		return nil, aerr
-	}
+	ks, err := s.gate(ctx, p.ID(), &policy.Request{Wallet: w, Kind: policy.KindMessage, Admin: p.IsAdmin()},
+		"message", common.BytesToHash(accounts.TextHash(msg)), 0)
 	if err != nil {
 		return nil, err
 	}
@@ -250,13 +256,8 @@ func (s *Service) SignTypedData(ctx context.Context, p *coffer.Principal, addr c
 	if td.Domain.ChainId != nil {
 		chainID = (*big.Int)(td.Domain.ChainId).Uint64()
 	}
-	ks, err := s.signer(w)
-	if err == nil {
-		err = s.policy.Check(ctx, &policy.Request{Wallet: w, Kind: policy.KindTypedData, Admin: p.IsAdmin(), Domain: &td.Domain})
-	}
-	if aerr := s.audit(ctx, p.ID(), w, "typed_data", common.BytesToHash(digest), chainID, nil, nil, err); aerr != nil {
-		return nil, aerr
-	}
+	ks, err := s.gate(ctx, p.ID(), &policy.Request{Wallet: w, Kind: policy.KindTypedData, Admin: p.IsAdmin(), Domain: &td.Domain},
+		"typed_data", common.BytesToHash(digest), chainID)
 	if err != nil {
 		return nil, err
 	}
@@ -274,13 +275,8 @@ func (s *Service) SignHash(ctx context.Context, p *coffer.Principal, addr common
 	if err != nil {
 		return nil, err
 	}
-	ks, err := s.signer(w)
-	if err == nil {
-		err = s.policy.Check(ctx, &policy.Request{Wallet: w, Kind: policy.KindHash, Admin: p.IsAdmin(), OwnersMayHash: allowOwners})
-	}
-	if aerr := s.audit(ctx, p.ID(), w, "hash", digest, 0, nil, nil, err); aerr != nil {
-		return nil, aerr
-	}
+	ks, err := s.gate(ctx, p.ID(), &policy.Request{Wallet: w, Kind: policy.KindHash, Admin: p.IsAdmin(), OwnersMayHash: allowOwners},
+		"hash", digest, 0)
 	if err != nil {
 		return nil, err
 	}
