@@ -148,6 +148,26 @@ func benchHeader(w io.Writer, name string, args []string) {
 	}
 }
 
+// benchCPUProfile starts a CPU profile to path ("": none) and returns what
+// stops it.
+func benchCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
+
 // benchCPU is the process's user+system CPU time so far.
 // benchIdle is the Go scheduler's idle time so far: P time with no goroutine
 // to run (runtime/metrics, an estimate), summed over GOMAXPROCS.
@@ -406,15 +426,9 @@ without --wallet it signs in a throwaway SIWE user and creates a wallet for it.`
 			benchSignLoad(ctx, tgt, o, wallet, o.warmup, 0, nil)
 		})
 	}
-	var prof *os.File
-	if o.cpuprofile != "" {
-		if prof, err = os.Create(o.cpuprofile); err != nil {
-			return nil, err
-		}
-		if err := pprof.StartCPUProfile(prof); err != nil {
-			prof.Close()
-			return nil, err
-		}
+	stopProfile, err := benchCPUProfile(o.cpuprofile)
+	if err != nil {
+		return nil, err
 	}
 	var g0 custody.AuditGroupStats
 	if groups != nil {
@@ -428,10 +442,7 @@ without --wallet it signs in a throwaway SIWE user and creates a wallet for it.`
 	})
 	rep.CPU = benchCPU() - cpu0
 	idle := benchIdle() - idle0
-	if prof != nil {
-		pprof.StopCPUProfile()
-		prof.Close()
-	}
+	stopProfile()
 	if o.memprofile != "" {
 		f, err := os.Create(o.memprofile)
 		if err != nil {
@@ -813,32 +824,19 @@ chain and the same number of mints sent from one key with pre-assigned nonces.`,
 	fmt.Fprintf(w, "load       %d mints into collection %s by %d concurrent clients as %d SIWE users; minted by the platform wallet; followed with GET /v1/mints/{id}, oldest unfinished first, every %s\n",
 		o.mints, o.collection, o.concurrency, o.users, o.poll)
 
-	var prof *os.File
-	if o.cpuprofile != "" {
-		if prof, err = os.Create(o.cpuprofile); err != nil {
-			return nil, err
-		}
-		if err := pprof.StartCPUProfile(prof); err != nil {
-			prof.Close()
-			return nil, err
-		}
+	stopProfile, err := benchCPUProfile(o.cpuprofile)
+	if err != nil {
+		return nil, err
 	}
 	cpu0 := benchCPU()
 	var lerr error
 	pprof.Do(ctx, pprof.Labels("bench", "client"), func(ctx context.Context) {
 		lerr = benchMintLoad(ctx, hc, admin, users, o, rep)
 	})
-	if err := lerr; err != nil {
-		if prof != nil {
-			pprof.StopCPUProfile()
-			prof.Close()
-		}
-		return nil, err
-	}
 	rep.CPU = benchCPU() - cpu0
-	if prof != nil {
-		pprof.StopCPUProfile()
-		prof.Close()
+	stopProfile()
+	if lerr != nil {
+		return nil, lerr
 	}
 
 	fmt.Fprintf(w, "\nmints through the API\n")
