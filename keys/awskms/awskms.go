@@ -231,14 +231,23 @@ func (b *Backend) CreateKey(ctx context.Context) (*coffer.KeyRecord, error) {
 	return rec, nil
 }
 
-func (b *Backend) finishCreate(ctx context.Context, arn string) (*coffer.KeyRecord, error) {
+// keyAddress reads the public key of arn and its Ethereum address.
+func (b *Backend) keyAddress(ctx context.Context, arn string) ([]byte, common.Address, error) {
 	pub, err := b.publicKey(ctx, arn)
 	if err != nil {
-		return nil, err
+		return nil, common.Address{}, err
 	}
 	addr, err := keys.PubkeyAddress(pub)
 	if err != nil {
-		return nil, fmt.Errorf("awskms: key %s: %w", arn, err)
+		return nil, common.Address{}, fmt.Errorf("awskms: key %s: %w", arn, err)
+	}
+	return pub, addr, nil
+}
+
+func (b *Backend) finishCreate(ctx context.Context, arn string) (*coffer.KeyRecord, error) {
+	pub, addr, err := b.keyAddress(ctx, arn)
+	if err != nil {
+		return nil, err
 	}
 	lower := strings.ToLower(addr.Hex())
 	if _, err := b.client.TagResource(ctx, &kms.TagResourceInput{
@@ -326,13 +335,9 @@ func (b *Backend) Adopt(ctx context.Context, keyID string) (*coffer.KeyRecord, e
 	case !hasAlgorithm(m.SigningAlgorithms, types.SigningAlgorithmSpecEcdsaSha256):
 		return nil, coffer.Errorf(coffer.EINVALID, "AWS KMS key %s does not offer %s", arn, types.SigningAlgorithmSpecEcdsaSha256)
 	}
-	pub, err := b.publicKey(ctx, arn)
+	pub, addr, err := b.keyAddress(ctx, arn)
 	if err != nil {
 		return nil, err
-	}
-	addr, err := keys.PubkeyAddress(pub)
-	if err != nil {
-		return nil, fmt.Errorf("awskms: key %s: %w", arn, err)
 	}
 	recs, err := b.ks.Keys(ctx, coffer.BackendAWSKMS)
 	if err != nil {
