@@ -2,9 +2,13 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
 	"math/big"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/store/sqlite"
@@ -112,5 +116,44 @@ func TestMigrateMintedCount(t *testing.T) {
 	got, err := s.Collection(ctx, c.ID)
 	if err != nil || got.TotalMinted != 2 {
 		t.Fatalf("after migrating: TotalMinted %v, %v; want 2", got, err)
+	}
+}
+
+// Commits never checkpoint (wal_autocheckpoint is 0); the background
+// checkpoint moves the WAL's pages into the database file.
+func TestBackgroundCheckpoint(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "coffer.db")
+	s := open(t, path)
+	defer s.Close()
+	var auto int
+	if err := s.SQL().QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&auto); err != nil || auto != 0 {
+		t.Fatalf("wal_autocheckpoint %d, %v; want 0", auto, err)
+	}
+	size := func() int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	// Checkpoint what the migrations wrote, so that growth is this test's.
+	if _, err := s.SQL().Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		t.Fatal(err)
+	}
+	before := size()
+	ctx := context.Background()
+	data := []byte(`{"pad":"` + strings.Repeat("x", 2000) + `"}`)
+	for i := range 500 {
+		e := &coffer.Event{Type: "test.checkpoint", Subject: fmt.Sprint(i), Data: data}
+		if err := s.AppendEvent(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for size() < before+500*2000 {
+		if time.Now().After(deadline) {
+			t.Fatalf("database file still %d bytes (%d before ~1 MB of events): nothing checkpointed", size(), before)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -64,6 +64,10 @@ type DB struct {
 
 	stmts stmtCache // prepared hot queries; stmts.go
 	group txGroup   // group commit of small writes; group.go
+
+	bg     sync.WaitGroup // Background's goroutines
+	bgStop context.CancelFunc
+	bgCtx  context.Context
 }
 
 var _ coffer.Store = (*DB)(nil)
@@ -76,7 +80,14 @@ func New(db *sql.DB, d Dialect, maxConns int) *DB {
 	if maxConns <= 0 {
 		slots = 64
 	}
-	return &DB{db: db, d: d, assignSlots: make(chan struct{}, max(slots, 1))}
+	ctx, stop := context.WithCancel(context.Background())
+	return &DB{db: db, d: d, assignSlots: make(chan struct{}, max(slots, 1)), bgCtx: ctx, bgStop: stop}
+}
+
+// Background runs fn (maintenance of the dialect's own, such as SQLite's
+// checkpoints) until Close, which cancels its context and waits for it.
+func (s *DB) Background(fn func(ctx context.Context)) {
+	s.bg.Go(func() { fn(s.bgCtx) })
 }
 
 // SQL returns the underlying pool.
@@ -89,7 +100,13 @@ func (s *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, e
 }
 
 func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
-func (s *DB) Close() error                   { s.closeStmts(); return s.db.Close() }
+
+func (s *DB) Close() error {
+	s.bgStop()
+	s.bg.Wait()
+	s.closeStmts()
+	return s.db.Close()
+}
 
 // querier is what *sql.DB and *sql.Tx share.
 type querier interface {
