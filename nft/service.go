@@ -183,8 +183,15 @@ func (s *Service) Mint(ctx context.Context, p *coffer.Principal, collectionID st
 		return nil, false, err
 	}
 	key := MetadataKey(doc)
-	if err := s.blob.Put(ctx, key, doc, "application/json"); err != nil {
-		return nil, false, coffer.WrapError(coffer.EUNAVAILABLE, err, "metadata storage unavailable")
+	// The metadata is stored while the node estimates the mint: they do not
+	// depend on each other, and both finish before the mint is queued.
+	stored := make(chan error, 1)
+	go func() { stored <- s.blob.Put(ctx, key, doc, "application/json") }()
+	putErr := func() error {
+		if err := <-stored; err != nil {
+			return coffer.WrapError(coffer.EUNAVAILABLE, err, "metadata storage unavailable")
+		}
+		return nil
 	}
 	uri := s.cfg.PublicURL + "/" + key
 	now := time.Now().UTC()
@@ -205,7 +212,11 @@ func (s *Service) Mint(ctx context.Context, p *coffer.Principal, collectionID st
 		Status: coffer.MintQueued, TxID: tx.ID, IdempotencyKey: req.IdempotencyKey, RequestHash: req.RequestHash,
 		CreatedAt: now, UpdatedAt: now,
 	}
-	if err := s.preflight(ctx, tx); err != nil {
+	err = s.preflight(ctx, tx)
+	if perr := putErr(); perr != nil {
+		return nil, false, perr
+	}
+	if err != nil {
 		return nil, false, err
 	}
 	if err := s.store.CreateMint(ctx, m, tx); err != nil {
