@@ -20,6 +20,7 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strings"
 	"sync"
@@ -148,24 +149,38 @@ func benchHeader(w io.Writer, name string, args []string) {
 	}
 }
 
-// benchCPUProfile starts a CPU profile to path ("": none) and returns what
-// stops it.
-func benchCPUProfile(path string) (stop func(), err error) {
-	if path == "" {
-		return func() {}, nil
+// benchCPUProfile starts a CPU profile to path and a runtime execution trace
+// to tracePath ("": none) and returns what stops them.
+func benchCPUProfile(path, tracePath string) (stop func(), err error) {
+	var stops []func()
+	stop = func() {
+		for _, f := range stops {
+			f()
+		}
 	}
-	f, err := os.Create(path)
-	if err != nil {
+	start := func(path string, begin func(io.Writer) error, end func()) error {
+		if path == "" {
+			return nil
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		if err := begin(f); err != nil {
+			f.Close()
+			return err
+		}
+		stops = append(stops, func() { end(); f.Close() })
+		return nil
+	}
+	if err := start(path, pprof.StartCPUProfile, pprof.StopCPUProfile); err != nil {
 		return nil, err
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
+	if err := start(tracePath, trace.Start, trace.Stop); err != nil {
+		stop()
 		return nil, err
 	}
-	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}, nil
+	return stop, nil
 }
 
 // benchCPU is the process's user+system CPU time so far.
@@ -188,10 +203,11 @@ func benchCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// benchEmbedded starts `coffer dev` in a temporary directory: SQLite, local
-// keys, an in-memory dev chain with no RPC port, the API on a loopback port.
-func benchEmbedded(ctx context.Context, w io.Writer, persistChain bool) (*devInstance, func(), error) {
-	dir, err := os.MkdirTemp("", "coffer-bench-")
+// benchEmbedded starts `coffer dev` in a temporary directory under parent
+// ("": $TMPDIR): SQLite, local keys, an in-memory dev chain with no RPC port,
+// the API on a loopback port.
+func benchEmbedded(ctx context.Context, w io.Writer, parent string, persistChain bool) (*devInstance, func(), error) {
+	dir, err := os.MkdirTemp(parent, "coffer-bench-")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -333,9 +349,11 @@ type signOpts struct {
 	requests         int
 	baseline         time.Duration
 	cpuprofile       string
+	trace            string
 	memprofile       string
 	verifyEvery      int
 	persistChain     bool
+	dir              string
 	timeout          time.Duration
 }
 
@@ -356,9 +374,11 @@ without --wallet it signs in a throwaway SIWE user and creates a wallet for it.`
 		fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured load before the measured phase")
 		fs.DurationVar(&o.baseline, "baseline", 0, "duration of each raw crypto.Sign run (default: --duration, or 2s with --requests; negative: skip)")
 		fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the measured phase (embedded: server and clients) to this file")
+		fs.StringVar(&o.trace, "trace", "", "write a runtime execution trace of the measured phase to this file (go tool trace)")
 		fs.StringVar(&o.memprofile, "memprofile", "", "write an allocation profile to this file after the measured phase (counts from the process start: setup and warm-up included)")
 		fs.IntVar(&o.verifyEvery, "verify-every", 100, "check every n-th signature by recovery (0: never)")
 		fs.BoolVar(&o.persistChain, "persist-chain", false, "embedded: keep the dev chain on disk as `coffer dev` does by default")
+		fs.StringVar(&o.dir, "dir", "", "embedded: make the throwaway data directory under this one (default $TMPDIR; `coffer dev` uses ./.coffer)")
 		fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "per-request timeout")
 	})
 	if err != nil {
@@ -373,7 +393,7 @@ without --wallet it signs in a throwaway SIWE user and creates a wallet for it.`
 	benchHeader(w, "sign", args)
 	var groups func() custody.AuditGroupStats // embedded: the audit group commit's batches
 	if o.embedded {
-		d, stop, err := benchEmbedded(ctx, w, o.persistChain)
+		d, stop, err := benchEmbedded(ctx, w, o.dir, o.persistChain)
 		if err != nil {
 			return nil, err
 		}
@@ -426,7 +446,7 @@ without --wallet it signs in a throwaway SIWE user and creates a wallet for it.`
 			benchSignLoad(ctx, tgt, o, wallet, o.warmup, 0, nil)
 		})
 	}
-	stopProfile, err := benchCPUProfile(o.cpuprofile)
+	stopProfile, err := benchCPUProfile(o.cpuprofile, o.trace)
 	if err != nil {
 		return nil, err
 	}
@@ -723,7 +743,9 @@ type mintOpts struct {
 	users                int
 	poll, timeout        time.Duration
 	cpuprofile           string
+	trace                string
 	persistChain, noRaw  bool
+	dir                  string
 }
 
 func runBenchMint(ctx context.Context, args []string, w io.Writer) (*MintReport, error) {
@@ -743,7 +765,9 @@ chain and the same number of mints sent from one key with pre-assigned nonces.`,
 		fs.DurationVar(&o.poll, "poll", 50*time.Millisecond, "how often the follower reads the oldest unfinished mints (resolution of time to confirm)")
 		fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up after this long")
 		fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the coffer phase (embedded: server and clients) to this file")
+		fs.StringVar(&o.trace, "trace", "", "write a runtime execution trace of the coffer phase to this file (go tool trace)")
 		fs.BoolVar(&o.persistChain, "persist-chain", false, "embedded: keep the dev chain on disk as `coffer dev` does by default (the raw run stays in memory)")
+		fs.StringVar(&o.dir, "dir", "", "embedded: make the throwaway data directory under this one (default $TMPDIR; `coffer dev` uses ./.coffer)")
 		fs.BoolVar(&o.noRaw, "no-raw", false, "skip the raw chain run")
 	})
 	if err != nil {
@@ -775,7 +799,7 @@ chain and the same number of mints sent from one key with pre-assigned nonces.`,
 	}
 
 	if o.embedded {
-		d, stop, err := benchEmbedded(ctx, w, o.persistChain)
+		d, stop, err := benchEmbedded(ctx, w, o.dir, o.persistChain)
 		if err != nil {
 			return nil, err
 		}
@@ -824,7 +848,7 @@ chain and the same number of mints sent from one key with pre-assigned nonces.`,
 	fmt.Fprintf(w, "load       %d mints into collection %s by %d concurrent clients as %d SIWE users; minted by the platform wallet; followed with GET /v1/mints/{id}, oldest unfinished first, every %s\n",
 		o.mints, o.collection, o.concurrency, o.users, o.poll)
 
-	stopProfile, err := benchCPUProfile(o.cpuprofile)
+	stopProfile, err := benchCPUProfile(o.cpuprofile, o.trace)
 	if err != nil {
 		return nil, err
 	}
