@@ -746,6 +746,7 @@ type mintOpts struct {
 	trace                string
 	persistChain, noRaw  bool
 	dir                  string
+	rate                 float64
 }
 
 func runBenchMint(ctx context.Context, args []string, w io.Writer) (*MintReport, error) {
@@ -760,7 +761,8 @@ chain and the same number of mints sent from one key with pre-assigned nonces.`,
 		fs.StringVar(&o.collection, "collection", "", "collection id (default: the embedded demo collection, else the first deployed)")
 		fs.BoolVar(&o.embedded, "embedded", false, "start the dev stack in-process in a temp dir and drive it over loopback HTTP")
 		fs.IntVar(&o.mints, "mints", 1000, "how many mints")
-		fs.IntVar(&o.concurrency, "concurrency", 16, "concurrent clients")
+		fs.IntVar(&o.concurrency, "concurrency", 16, "concurrent clients (with --rate: the most mints in flight)")
+		fs.Float64Var(&o.rate, "rate", 0, "open loop: start a mint every 1/rate s whatever the answers so far, and time each accept from when it was due (0: closed loop, each client sends its next mint when the last is answered)")
 		fs.IntVar(&o.users, "users", 0, "SIWE users the clients share (default: one per client)")
 		fs.DurationVar(&o.poll, "poll", 50*time.Millisecond, "how often the follower reads the oldest unfinished mints (resolution of time to confirm)")
 		fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up after this long")
@@ -778,6 +780,9 @@ chain and the same number of mints sent from one key with pre-assigned nonces.`,
 	}
 	if o.mints < 1 || o.concurrency < 1 {
 		return nil, errors.New("bench mint: --mints and --concurrency must be at least 1")
+	}
+	if o.rate < 0 {
+		return nil, errors.New("bench mint: --rate must not be negative")
 	}
 	if o.users <= 0 || o.users > o.concurrency {
 		o.users = o.concurrency
@@ -845,8 +850,12 @@ chain and the same number of mints sent from one key with pre-assigned nonces.`,
 			return nil, err
 		}
 	}
-	fmt.Fprintf(w, "load       %d mints into collection %s by %d concurrent clients as %d SIWE users; minted by the platform wallet; followed with GET /v1/mints/{id}, oldest unfinished first, every %s\n",
-		o.mints, o.collection, o.concurrency, o.users, o.poll)
+	pace := fmt.Sprintf("by %d concurrent clients", o.concurrency)
+	if o.rate > 0 {
+		pace = fmt.Sprintf("offered at %.0f/s (open loop, at most %d in flight; accept latency from when each was due)", o.rate, o.concurrency)
+	}
+	fmt.Fprintf(w, "load       %d mints into collection %s %s as %d SIWE users; minted by the platform wallet; followed with GET /v1/mints/{id}, oldest unfinished first, every %s\n",
+		o.mints, o.collection, pace, o.users, o.poll)
 
 	stopProfile, err := benchCPUProfile(o.cpuprofile, o.trace)
 	if err != nil {
@@ -929,12 +938,29 @@ func benchMintLoad(ctx context.Context, hc *http.Client, admin *client, users []
 				if i > int64(o.mints) {
 					return
 				}
+				// Open loop: mint i is due at (i-1)/rate whatever happened
+				// before it, and its latency counts from then, so a slow
+				// answer is not hidden by the sends it delayed.
+				var due time.Time
+				if o.rate > 0 {
+					due = start.Add(time.Duration(float64(i-1) / o.rate * float64(time.Second)))
+					if d := time.Until(due); d > 0 {
+						select {
+						case <-time.After(d):
+						case <-ctx.Done():
+							return
+						}
+					}
+				}
 				body := fmt.Sprintf(`{"metadata":{"name":"Bench #%d","description":"coffer bench mint","attributes":[{"trait_type":"run","value":"%s"}]}}`, i, run)
 				req, _ := http.NewRequestWithContext(ctx, "POST", u.base+path, strings.NewReader(body))
 				req.Header.Set("Authorization", "Bearer "+u.token)
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("Idempotency-Key", fmt.Sprintf("bench-%s-%d", run, i))
 				t0 := time.Now()
+				if o.rate > 0 {
+					t0 = due
+				}
 				resp, err := hc.Do(req)
 				if err != nil {
 					mu.Lock()
