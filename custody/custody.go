@@ -41,12 +41,21 @@ type Service struct {
 
 	audits  auditBatcher // group commit of audit records; auditbatch.go
 	wallets *walletCache // wallet records by address; walletcache.go
+
+	// firsts remembers each user's first wallet (UserWallet): wallets are
+	// never deleted, so a user's oldest one never changes.
+	firstsMu sync.RWMutex
+	firsts   map[string]common.Address
 }
+
+// maxFirsts bounds Service.firsts; when full it is emptied.
+const maxFirsts = 100_000
 
 // New returns a custody service over the given backends.
 func New(store coffer.Store, backends []coffer.KeyBackend, defaultBackend string, log *slog.Logger) (*Service, error) {
 	s := &Service{store: store, backends: map[string]coffer.KeyBackend{}, defaultBackend: defaultBackend, log: log,
-		policy: policy.New(coffer.Policy{}, store), wallets: newWalletCache(DefaultWalletCacheTTL)}
+		policy: policy.New(coffer.Policy{}, store), wallets: newWalletCache(DefaultWalletCacheTTL),
+		firsts: map[string]common.Address{}}
 	for _, b := range backends {
 		s.backends[b.Name()] = b
 	}
@@ -108,6 +117,26 @@ func (s *Service) adopt(ctx context.Context, rec *coffer.KeyRecord, ownerID, lab
 
 // UserWallet returns the user's first wallet, creating it on first need.
 func (s *Service) UserWallet(ctx context.Context, userID string) (*coffer.Wallet, error) {
+	s.firstsMu.RLock()
+	addr, ok := s.firsts[userID]
+	s.firstsMu.RUnlock()
+	if ok {
+		return s.wallets.get(ctx, s.store, addr)
+	}
+	w, err := s.firstWallet(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	s.firstsMu.Lock()
+	if len(s.firsts) >= maxFirsts {
+		clear(s.firsts)
+	}
+	s.firsts[userID] = w.Address
+	s.firstsMu.Unlock()
+	return w, nil
+}
+
+func (s *Service) firstWallet(ctx context.Context, userID string) (*coffer.Wallet, error) {
 	h := fnv.New32a()
 	h.Write([]byte(userID))
 	l := &s.creating[h.Sum32()%uint32(len(s.creating))]
