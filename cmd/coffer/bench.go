@@ -16,12 +16,14 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"runtime/pprof"
 	"runtime/trace"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -238,9 +240,32 @@ func benchEmbedded(ctx context.Context, w io.Writer, parent string, persistChain
 	if persistChain {
 		chainAt = "on disk (" + cfg.Dev.ChainDir + ")"
 	}
-	fmt.Fprintf(w, "server     embedded `coffer dev` in this process: API %s, SQLite %s (%s), local keys, dev chain %s, log level error\n",
-		cfg.HTTP.PublicURL, cfg.Store.DSN, benchFS(dir), chainAt)
+	fmt.Fprintf(w, "server     embedded `coffer dev` in this process: API %s, SQLite %s (%s, %s), local keys, dev chain %s, log level error\n",
+		cfg.HTTP.PublicURL, cfg.Store.DSN, benchFS(dir), benchCreateCost(dir), chainAt)
 	return d, func() { d.Close(); os.RemoveAll(dir) }, nil
+}
+
+// benchCreateCost says what creating a small file costs under dir: every
+// mint stores its metadata as one, and on some machines (sandboxes watching a
+// tree) that is 50× dearer in one directory than in another on the same disk.
+func benchCreateCost(dir string) string {
+	const n = 50
+	probe := filepath.Join(dir, "create-probe")
+	if err := os.Mkdir(probe, 0o700); err != nil {
+		return "file creation not measured"
+	}
+	defer os.RemoveAll(probe)
+	var spent time.Duration
+	for i := range n {
+		t := time.Now()
+		f, err := os.OpenFile(filepath.Join(probe, strconv.Itoa(i)), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		spent += time.Since(t)
+		if err != nil {
+			return "file creation not measured"
+		}
+		f.Close()
+	}
+	return fmt.Sprintf("creating a file takes %s", (spent / n).Round(time.Microsecond))
 }
 
 // benchFS names the file system under dir (tmpfs makes SQLite look faster).
