@@ -256,6 +256,13 @@ type worker struct {
 	bumpNow  map[string]bool // the node wants more than the current attempt pays
 	heldLog  time.Time       // last warning that fees are above the cap
 
+	// The last complete receipts pass (track): at which head, when, and
+	// whether something since needs the next round to look again anyway.
+	trackedHead uint64
+	trackedAt   time.Time
+	tracked     bool
+	trackAgain  bool
+
 	users map[common.Address]bool // gas tank: senders that are users' custodial wallets
 	// The platform wallet's last balance (gas tank), read by PlatformBalances.
 	gmu   sync.Mutex
@@ -630,6 +637,9 @@ func (w *worker) broadcastAll(ctx context.Context, txs []*coffer.Transaction) {
 // sent acts on the node's answer err to the broadcast of tx.
 func (w *worker) sent(ctx context.Context, tx *coffer.Transaction, err error) error {
 	kind := chain.Classify(err)
+	if kind != nil && kind != chain.ErrAlreadyKnown {
+		w.trackAgain = true // the next pass must not wait for a block (track)
+	}
 	if kind != chain.ErrNonceTooLow {
 		delete(w.nonceLow, tx.ID)
 	}
@@ -759,14 +769,40 @@ func attemptKind(tx *coffer.Transaction, h common.Hash) string {
 }
 
 // track follows pending and mined transactions to confirmation.
+//
+// A pass reads every open transaction and asks the node for all their
+// receipts, so it is skipped while nothing can have changed: the head is
+// where the last complete pass saw it (no block, so no receipt came or went),
+// that pass is less than PollInterval old (the timers of pending — re-sends,
+// replacements — and other processes' transactions are looked at at least
+// that often) and no broadcast since asked for a follow-up. Rounds woken by
+// every new request would otherwise cost a pass each, thousands of receipts
+// on a chain with 12-second blocks. (A reorg that replaces the head with
+// another block at the same height is seen at the next block or within
+// PollInterval.)
 func (w *worker) track(ctx context.Context) error {
-	open, err := w.m.store.TransactionsByStatus(ctx, w.id, []string{coffer.TxPending, coffer.TxMined}, 2000)
-	if err != nil || len(open) == 0 {
-		return err
-	}
 	head, err := w.cfg.Client.HeadNumber(ctx)
 	if err != nil {
 		return err
+	}
+	if w.tracked && !w.trackAgain && head == w.trackedHead && time.Since(w.trackedAt) < w.cfg.PollInterval {
+		return nil
+	}
+	began := time.Now()
+	w.trackAgain = false
+	open, err := w.m.store.TransactionsByStatus(ctx, w.id, []string{coffer.TxPending, coffer.TxMined}, 2000)
+	if err != nil {
+		return err
+	}
+	complete := false // every open transaction looked at
+	defer func() {
+		if complete && ctx.Err() == nil {
+			w.tracked, w.trackedHead, w.trackedAt = true, head, began
+		}
+	}()
+	if len(open) == 0 {
+		complete = true
+		return nil
 	}
 	// Ask for every attempt's receipt: any of them may be the one mined.
 	var hashes []common.Hash
@@ -847,6 +883,7 @@ func (w *worker) track(ctx context.Context) error {
 		}
 		changes, receipts = append(changes, coffer.TxChange{ID: tx.ID, Update: u}), append(receipts, r)
 	}
+	complete = true
 	return nil
 }
 
@@ -911,6 +948,7 @@ func (w *worker) updateAll(ctx context.Context, cs []coffer.TxChange, receipts [
 	}
 	fresh, err := w.m.store.UpdateTransactions(ctx, cs)
 	if err != nil {
+		w.trackAgain = true // the receipts are read again at the next round
 		if len(cs) == 1 {
 			w.m.log.Error("txm: record transaction status", "tx", cs[0].ID, "err", err)
 			return
