@@ -3,10 +3,7 @@ package indexer
 import (
 	"context"
 	"crypto/ecdsa"
-	"io"
-	"log/slog"
 	"math/big"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -22,19 +19,13 @@ import (
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/chain"
 	"github.com/cofferhq/coffer/chain/devchain"
+	"github.com/cofferhq/coffer/internal/testenv"
 	"github.com/cofferhq/coffer/nft/artifacts"
 	"github.com/cofferhq/coffer/nft/bindings"
 	"github.com/cofferhq/coffer/store"
 )
 
 const chainID = 1337
-
-func testLog() *slog.Logger {
-	if os.Getenv("COFFER_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
 
 // env is a dev chain in Manual mode with a deployed CofferNFT; admin holds
 // both roles, user holds tokens.
@@ -64,7 +55,7 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	e := &env{t: t, ctx: context.Background(), admin: key(t), user: key(t), nft: bindings.NewCofferNFT()}
 	funds := new(big.Int).Mul(big.NewInt(100), big.NewInt(params.Ether))
-	dc, err := devchain.Start(devchain.Config{ChainID: chainID, Manual: true, Logger: testLog(),
+	dc, err := devchain.Start(devchain.Config{ChainID: chainID, Manual: true, Logger: testenv.Logger(),
 		Alloc: map[common.Address]*big.Int{addrOf(e.admin): funds, addrOf(e.user): funds}})
 	if err != nil {
 		t.Fatal(err)
@@ -257,7 +248,7 @@ func (e *env) agrees(st coffer.Store, n int64) map[int64]common.Address {
 func TestReorg(t *testing.T) {
 	e := newEnv(t)
 	st := e.newStore()
-	ix := New(st, e.client, time.Hour, testLog())
+	ix := New(st, e.client, time.Hour, testenv.Logger())
 	var events int
 	ix.OnTransfers(func(_ context.Context, ts []coffer.Transfer) { events += len(ts) })
 	a, b, c := addrOf(e.user), common.HexToAddress("0xb0b"), common.HexToAddress("0xc0c")
@@ -352,7 +343,7 @@ func TestReorg(t *testing.T) {
 		t.Fatalf("after the third reorg: %v", got)
 	}
 	fresh := e.newStore()
-	e.sync(New(fresh, e.client, time.Hour, testLog()), fresh)
+	e.sync(New(fresh, e.client, time.Hour, testenv.Logger()), fresh)
 	e.agrees(fresh, 4)
 	list := func(s coffer.Store) []string {
 		toks, _, err := s.Tokens(e.ctx, coffer.TokenFilter{ChainID: chainID, Limit: 100})

@@ -12,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/internal/testenv"
 )
 
 // countingStore counts how the manager takes nonces.
@@ -88,7 +89,7 @@ func TestBatchSignRefused(t *testing.T) {
 	for i := range 10 {
 		ids = append(ids, e.queue(to, int64(i+1)).ID)
 	}
-	m := New(e.store, refusingSigner{e.keys, big.NewInt(4)}, map[uint64]ChainConfig{chainID: e.cc}, testLog())
+	m := New(e.store, refusingSigner{e.keys, big.NewInt(4)}, map[uint64]ChainConfig{chainID: e.cc}, testenv.Logger())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { m.Run(ctx); close(done) }()

@@ -3,10 +3,7 @@ package txm
 import (
 	"context"
 	"crypto/ecdsa"
-	"io"
-	"log/slog"
 	"math/big"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -20,6 +17,7 @@ import (
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/chain"
 	"github.com/cofferhq/coffer/chain/devchain"
+	"github.com/cofferhq/coffer/internal/testenv"
 	"github.com/cofferhq/coffer/store"
 )
 
@@ -29,13 +27,6 @@ type keySigner map[common.Address]*ecdsa.PrivateKey
 
 func (k keySigner) SignTx(_ context.Context, from common.Address, tx *types.Transaction, id *big.Int) (*types.Transaction, error) {
 	return types.SignTx(tx, types.LatestSignerForChainID(id), k[from])
-}
-
-func testLog() *slog.Logger {
-	if os.Getenv("COFFER_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
 type env struct {
@@ -67,7 +58,7 @@ func newEnv(t *testing.T, manual bool, dir string) *env {
 func (e *env) startChain(manual bool, dir string) {
 	e.t.Helper()
 	alloc := map[common.Address]*big.Int{e.from: new(big.Int).Mul(big.NewInt(100), big.NewInt(params.Ether))}
-	dc, err := devchain.Start(devchain.Config{ChainID: chainID, Alloc: alloc, Manual: manual, Dir: dir, Logger: testLog()})
+	dc, err := devchain.Start(devchain.Config{ChainID: chainID, Alloc: alloc, Manual: manual, Dir: dir, Logger: testenv.Logger()})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -79,7 +70,7 @@ func (e *env) startChain(manual bool, dir string) {
 
 // run starts a manager; the returned func stops it and waits.
 func (e *env) run() (*Manager, func()) {
-	m := New(e.store, e.keys, map[uint64]ChainConfig{chainID: e.cc}, testLog())
+	m := New(e.store, e.keys, map[uint64]ChainConfig{chainID: e.cc}, testenv.Logger())
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { m.Run(ctx) })

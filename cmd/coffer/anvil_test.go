@@ -73,7 +73,7 @@ func TestServeAnvil(t *testing.T) {
 	// A node serving another chain than configured is refused at start-up,
 	// and the error names both ids.
 	wrong := serveConfig(t, t.TempDir(), url, 4242)
-	if s, err := startServe(ctx, wrong, testLogger(t)); err == nil {
+	if s, err := startServe(ctx, wrong, testenv.Logger()); err == nil {
 		s.Close()
 		t.Fatal("serve started against a node of another chain")
 	} else if !strings.Contains(err.Error(), "31337") || !strings.Contains(err.Error(), "4242") {
@@ -81,7 +81,7 @@ func TestServeAnvil(t *testing.T) {
 	}
 
 	cfg := serveConfig(t, t.TempDir(), url, chainID)
-	s, err := startServe(ctx, cfg, testLogger(t))
+	s, err := startServe(ctx, cfg, testenv.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,7 +83,7 @@ func TestMasterKeySources(t *testing.T) {
 		// A wrong passphrase cannot open the keys.
 		d.Close()
 		t.Setenv("TEST_COFFER_PASSPHRASE", "wrong")
-		if _, err := startDev(context.Background(), cfg, testLogger(t)); err == nil {
+		if _, err := startDev(context.Background(), cfg, testenv.Logger()); err == nil {
 			t.Fatal("started with a wrong passphrase")
 		}
 	})

@@ -151,9 +151,9 @@ func benchHeader(w io.Writer, name string, args []string) {
 	}
 }
 
-// benchCPUProfile starts a CPU profile to path and a runtime execution trace
+// benchProfiles starts a CPU profile to path and a runtime execution trace
 // to tracePath ("": none) and returns what stops them.
-func benchCPUProfile(path, tracePath string) (stop func(), err error) {
+func benchProfiles(path, tracePath string) (stop func(), err error) {
 	var stops []func()
 	stop = func() {
 		for _, f := range stops {
@@ -471,7 +471,7 @@ without --wallet it signs in a throwaway SIWE user and creates a wallet for it.`
 			benchSignLoad(ctx, tgt, o, wallet, o.warmup, 0, nil)
 		})
 	}
-	stopProfile, err := benchCPUProfile(o.cpuprofile, o.trace)
+	stopProfile, err := benchProfiles(o.cpuprofile, o.trace)
 	if err != nil {
 		return nil, err
 	}
@@ -882,7 +882,7 @@ chain and the same number of mints sent from one key with pre-assigned nonces.`,
 	fmt.Fprintf(w, "load       %d mints into collection %s %s as %d SIWE users; minted by the platform wallet; followed with GET /v1/mints/{id}, oldest unfinished first, every %s\n",
 		o.mints, o.collection, pace, o.users, o.poll)
 
-	stopProfile, err := benchCPUProfile(o.cpuprofile, o.trace)
+	stopProfile, err := benchProfiles(o.cpuprofile, o.trace)
 	if err != nil {
 		return nil, err
 	}

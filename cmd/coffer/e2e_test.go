@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,13 +15,6 @@ import (
 	"github.com/cofferhq/coffer/config"
 	"github.com/cofferhq/coffer/internal/testenv"
 )
-
-func testLogger(t *testing.T) *slog.Logger {
-	if os.Getenv("COFFER_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
 
 // devConfig is `coffer dev` in a temp directory with no network RPC port.
 func devConfig(t *testing.T, dataDir string) config.Config {
@@ -41,7 +32,7 @@ func devConfig(t *testing.T, dataDir string) config.Config {
 func startTestDev(t *testing.T, cfg config.Config) *devInstance {
 	t.Helper()
 	// The instance lives until Close, not until a start-up deadline.
-	d, err := startDev(context.Background(), cfg, testLogger(t))
+	d, err := startDev(context.Background(), cfg, testenv.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func TestServeWithRemoteSigner(t *testing.T) {
 	t.Setenv("COFFER_MASTER_KEY", "")
 	t.Setenv("COFFER_PLATFORM_KEY", "")
 
-	ch, err := devchain.Start(devchain.Config{ChainID: 1337, Addr: "127.0.0.1:0", Logger: testLogger(t)})
+	ch, err := devchain.Start(devchain.Config{ChainID: 1337, Addr: "127.0.0.1:0", Logger: testenv.Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestServeWithRemoteSigner(t *testing.T) {
 		t.Fatal(err)
 	}
 	startTestSigner := func() *signerInstance {
-		s, err := startSigner(ctx, scfg, testLogger(t))
+		s, err := startSigner(ctx, scfg, testenv.Logger())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,7 +80,7 @@ func TestServeWithRemoteSigner(t *testing.T) {
 	if err := cfg.Resolve(); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := startServe(ctx, cfg, testLogger(t))
+	srv, err := startServe(ctx, cfg, testenv.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,12 +158,12 @@ func TestServeWithRemoteSigner(t *testing.T) {
 
 	// Key material offered to serve with signer.remote is refused.
 	t.Setenv("COFFER_MASTER_KEY", strings.Repeat("11", 32))
-	if _, err := openServeBase(ctx, cfg, testLogger(t)); err == nil || !strings.Contains(err.Error(), "no key material") {
+	if _, err := openServeBase(ctx, cfg, testenv.Logger()); err == nil || !strings.Contains(err.Error(), "no key material") {
 		t.Fatalf("serve with signer.remote and $COFFER_MASTER_KEY: %v", err)
 	}
 	t.Setenv("COFFER_MASTER_KEY", "")
 	t.Setenv("COFFER_PLATFORM_KEY", strings.Repeat("22", 32))
-	if _, err := openServeBase(ctx, cfg, testLogger(t)); err == nil || !strings.Contains(err.Error(), "platform key") {
+	if _, err := openServeBase(ctx, cfg, testenv.Logger()); err == nil || !strings.Contains(err.Error(), "platform key") {
 		t.Fatalf("serve with signer.remote and a platform key: %v", err)
 	}
 }

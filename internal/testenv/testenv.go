@@ -9,10 +9,21 @@
 package testenv
 
 import (
+	"io"
+	"log/slog"
 	"net"
 	"os"
 	"testing"
 )
+
+// Logger is the logger of the code under test: silent, or debug on stderr
+// with COFFER_TEST_LOG set.
+func Logger() *slog.Logger {
+	if os.Getenv("COFFER_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
 
 // Missing skips the test for want of resource, or fails it in CI, where
 // every resource is expected to be there.
