@@ -127,8 +127,14 @@ func startSignerProc(t *testing.T, env []string, network, addr string) *signerPr
 		}
 		if c, err := net.DialTimeout(network, addr, time.Second); err == nil {
 			c.Close()
-			if !strings.Contains(p.out.String(), "coffer signer listening") {
-				t.Fatalf("listening without saying so: %s", p.out.String())
+			// The log line travels through a pipe and os/exec's copying
+			// goroutine, so it may arrive a moment after the socket accepts.
+			said := time.Now().Add(5 * time.Second)
+			for !strings.Contains(p.out.String(), "coffer signer listening") {
+				if time.Now().After(said) {
+					t.Fatalf("listening without saying so: %s", p.out.String())
+				}
+				time.Sleep(5 * time.Millisecond)
 			}
 			return p
 		}
