@@ -41,7 +41,7 @@ type Collection struct {
 	CreatedAt   time.Time
 }
 
-// Mint statuses follow the mint transaction.
+// Mint statuses follow the mint transaction (MintStatusOf).
 const (
 	MintQueued    = "queued"
 	MintPending   = "pending"
@@ -49,6 +49,21 @@ const (
 	MintConfirmed = "confirmed"
 	MintFailed    = "failed"
 )
+
+// MintStatusOf is the status of a mint whose transaction has status txStatus.
+func MintStatusOf(txStatus string) string {
+	switch txStatus {
+	case TxPending:
+		return MintPending
+	case TxMined:
+		return MintMined
+	case TxConfirmed:
+		return MintConfirmed
+	case TxFailed, TxCancelled:
+		return MintFailed // a cancelled mint never mints
+	}
+	return MintQueued
+}
 
 // Mint is one request to mint a token. Its metadata is stored before the
 // transaction is queued.

@@ -91,6 +91,13 @@ type Store interface {
 	// when it is no longer queued.
 	CancelQueued(ctx context.Context, id string) error
 	// UpdateTransaction records what the chain said (status, receipt fields, error).
+	//
+	// A mint moves with the transaction that sends it: whatever stores a
+	// mint transaction's status (AssignNonce(s), CancelQueued,
+	// UpdateTransaction(s)) also moves its mint to MintStatusOf that status,
+	// with the transaction's hash, its error when it failed and TxUpdate's
+	// TokenID, in the same store transaction. A crash cannot leave a mint
+	// behind its transaction.
 	UpdateTransaction(ctx context.Context, id string, u TxUpdate) error
 	// UpdateTransactions applies each change as UpdateTransaction does, all
 	// in one store transaction (every change or none), and returns the
@@ -127,12 +134,6 @@ type Store interface {
 	// reads rows whose metadata can be large; Mint(id) has it.
 	Mints(ctx context.Context, f MintFilter) ([]*Mint, string, error)
 	UpdateMint(ctx context.Context, id string, u MintUpdate) error
-	// MintsByTx returns the mints sent by the transactions txIDs (those that
-	// have one), without their metadata.
-	MintsByTx(ctx context.Context, txIDs []string) ([]*Mint, error)
-	// UpdateMints applies each change as UpdateMint does, all in one store
-	// transaction (every change or none).
-	UpdateMints(ctx context.Context, cs []MintChange) error
 
 	// ApplyTransfers records Transfer events and moves the index cursor of
 	// chainID to (block, hash) in one store transaction.
@@ -217,18 +218,15 @@ type TxUpdate struct {
 	GasUsed         *uint64
 	ContractAddress *common.Address
 	Error           *string
+	// TokenID is, for a mint's transaction, the token its receipt shows
+	// minted; the mint records it in the same store transaction.
+	TokenID *big.Int
 }
 
 // TxChange is one transaction's update in UpdateTransactions.
 type TxChange struct {
 	ID     string
 	Update TxUpdate
-}
-
-// MintChange is one mint's update in UpdateMints.
-type MintChange struct {
-	ID     string
-	Update MintUpdate
 }
 
 // MintUpdate carries the fields UpdateMint changes; nil fields stay.

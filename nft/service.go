@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"math/big"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -324,21 +325,45 @@ func (s *Service) MintFor(ctx context.Context, p *coffer.Principal, id string) (
 }
 
 // OnTransactions is the transaction manager's hook that moves collections
-// and mints along: txs changed, rcpts their receipts (aligned; nil where not
-// mined). The mints of a batch are updated in one store transaction.
+// along: txs changed, rcpts their receipts (aligned; nil where not mined).
+// Mints need no hook: the store moves a mint with its transaction, and
+// MintedToken tells it the token.
 func (s *Service) OnTransactions(ctx context.Context, txs []*coffer.Transaction, rcpts []*types.Receipt) {
-	var mintTxs []int
-	for i, tx := range txs {
-		switch tx.Kind {
-		case coffer.KindDeploy:
+	for _, tx := range txs {
+		if tx.Kind == coffer.KindDeploy {
 			s.onDeploy(ctx, tx)
-		case coffer.KindMint:
-			mintTxs = append(mintTxs, i)
 		}
 	}
-	if len(mintTxs) > 0 {
-		s.onMints(ctx, txs, rcpts, mintTxs)
+}
+
+// MintedToken is the transaction manager's annotator for receipts: a mint's
+// receipt names the token it minted, recorded with the transaction's change.
+func MintedToken(tx *coffer.Transaction, r *types.Receipt, u *coffer.TxUpdate) {
+	if tx.Kind != coffer.KindMint || tx.To == nil || r == nil {
+		return
 	}
+	if to, ok := mintRecipient(tx.Data); ok {
+		u.TokenID = mintedTokenID(r, *tx.To, to)
+	}
+}
+
+// mintSelectors are the collection's mint functions; both take the
+// recipient first: mint(address to, string uri) and
+// mintWithVoucher(address to, string uri, uint256, uint256, bytes).
+var mintSelectors = [][4]byte{{0xd0, 0xde, 0xf5, 0x21}, {0xb0, 0x47, 0x7a, 0xf0}}
+
+// mintRecipient is the recipient a mint call's data names.
+func mintRecipient(data []byte) (common.Address, bool) {
+	if len(data) < 4+32 || !slices.Contains(mintSelectors, [4]byte(data[:4])) {
+		return common.Address{}, false
+	}
+	word := data[4 : 4+32]
+	for _, b := range word[:12] {
+		if b != 0 {
+			return common.Address{}, false // not an ABI-encoded address
+		}
+	}
+	return common.BytesToAddress(word[12:]), true
 }
 
 func (s *Service) onDeploy(ctx context.Context, tx *coffer.Transaction) {
@@ -359,58 +384,6 @@ func (s *Service) onDeploy(ctx context.Context, tx *coffer.Transaction) {
 	if err != nil {
 		s.log.Error("nft: update collection", "collection", c.ID, "err", err)
 	}
-}
-
-// onMints records the new state of the mints sent by txs[at...].
-func (s *Service) onMints(ctx context.Context, txs []*coffer.Transaction, rcpts []*types.Receipt, at []int) {
-	ids := make([]string, len(at))
-	for j, i := range at {
-		ids[j] = txs[i].ID
-	}
-	mints, err := s.store.MintsByTx(ctx, ids)
-	if err != nil {
-		s.log.Error("nft: mints of transactions", "count", len(ids), "err", err)
-		return
-	}
-	byTx := make(map[string]*coffer.Mint, len(mints))
-	for _, m := range mints {
-		byTx[m.TxID] = m
-	}
-	changes := make([]coffer.MintChange, 0, len(at))
-	for _, i := range at {
-		tx := txs[i]
-		m := byTx[tx.ID]
-		if m == nil {
-			s.log.Error("nft: no mint for mint transaction", "tx", tx.ID)
-			continue
-		}
-		u := coffer.MintUpdate{Status: mintStatus(tx.Status), TxHash: tx.Hash}
-		if tx.Status == coffer.TxFailed {
-			e := tx.Error
-			u.Error = &e
-		}
-		if rcpts[i] != nil && tx.To != nil {
-			u.TokenID = mintedTokenID(rcpts[i], *tx.To, m.To)
-		}
-		changes = append(changes, coffer.MintChange{ID: m.ID, Update: u})
-	}
-	if err := s.store.UpdateMints(ctx, changes); err != nil {
-		s.log.Error("nft: update mints", "count", len(changes), "err", err)
-	}
-}
-
-func mintStatus(txStatus string) string {
-	switch txStatus {
-	case coffer.TxPending:
-		return coffer.MintPending
-	case coffer.TxMined:
-		return coffer.MintMined
-	case coffer.TxConfirmed:
-		return coffer.MintConfirmed
-	case coffer.TxFailed, coffer.TxCancelled:
-		return coffer.MintFailed
-	}
-	return coffer.MintQueued
 }
 
 // transferTopic is keccak256("Transfer(address,address,uint256)").

@@ -10,9 +10,10 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/nft/bindings"
 )
 
-func TestMintStatus(t *testing.T) {
+func TestMintStatusOf(t *testing.T) {
 	for tx, want := range map[string]string{
 		coffer.TxQueued:    coffer.MintQueued,
 		coffer.TxPending:   coffer.MintPending,
@@ -23,9 +24,49 @@ func TestMintStatus(t *testing.T) {
 		"":                 coffer.MintQueued,
 		"unheard-of":       coffer.MintQueued,
 	} {
-		if got := mintStatus(tx); got != want {
-			t.Errorf("mintStatus(%q) = %q, want %q", tx, got, want)
+		if got := coffer.MintStatusOf(tx); got != want {
+			t.Errorf("MintStatusOf(%q) = %q, want %q", tx, got, want)
 		}
+	}
+}
+
+// TestMintedToken: a mint's receipt gives the token minted to the recipient
+// its call data names, in both mint modes; other transactions and calls get
+// nothing.
+func TestMintedToken(t *testing.T) {
+	abi := bindings.NewCofferNFT()
+	collection := common.HexToAddress("0x00000000000000000000000000000000000c0ffe")
+	to := common.HexToAddress("0x1111111111111111111111111111111111111111")
+	someone := common.HexToAddress("0x2222222222222222222222222222222222222222")
+	log := func(rcpt common.Address, id int64) *types.Log {
+		return &types.Log{Address: collection, Topics: []common.Hash{transferTopic, {}, common.BytesToHash(rcpt.Bytes()), common.BigToHash(big.NewInt(id))}}
+	}
+	r := &types.Receipt{Logs: []*types.Log{log(someone, 3), log(to, 4)}}
+	for _, tc := range []struct {
+		name string
+		kind string
+		data []byte
+		want int64 // -1: none
+	}{
+		{"mint", coffer.KindMint, abi.PackMint(to, "ipfs://x"), 4},
+		{"mint with voucher", coffer.KindMint, abi.PackMintWithVoucher(to, "ipfs://x", big.NewInt(1), big.NewInt(2), []byte{1}), 4},
+		{"to someone", coffer.KindMint, abi.PackMint(someone, "ipfs://x"), 3},
+		{"not a mint call", coffer.KindMint, abi.PackTotalMinted(), -1},
+		{"short data", coffer.KindMint, abi.PackMint(to, "")[:20], -1},
+		{"not a mint transaction", coffer.KindTransfer, abi.PackMint(to, "ipfs://x"), -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var u coffer.TxUpdate
+			MintedToken(&coffer.Transaction{Kind: tc.kind, To: &collection, Data: tc.data}, r, &u)
+			if tc.want < 0 && u.TokenID != nil || tc.want >= 0 && (u.TokenID == nil || u.TokenID.Int64() != tc.want) {
+				t.Fatalf("TokenID = %v, want %d", u.TokenID, tc.want)
+			}
+		})
+	}
+	var u coffer.TxUpdate
+	MintedToken(&coffer.Transaction{Kind: coffer.KindMint, To: &collection, Data: abi.PackMint(to, "x")}, nil, &u)
+	if u.TokenID != nil {
+		t.Fatal("a token without a receipt")
 	}
 }
 

@@ -144,8 +144,9 @@ type Manager struct {
 	log    *slog.Logger
 	chains map[uint64]*worker
 
-	mu    sync.Mutex
-	hooks []Hook
+	mu         sync.Mutex
+	hooks      []Hook
+	annotators []Annotator
 
 	pmu          sync.Mutex // guards the platform wallet lookup (gastank.go)
 	platformFn   func(ctx context.Context) (common.Address, error)
@@ -197,6 +198,27 @@ func (m *Manager) OnChange(h Hook) {
 	m.mu.Lock()
 	m.hooks = append(m.hooks, h)
 	m.mu.Unlock()
+}
+
+// Annotator adds to u what receipt r means beyond the transaction itself
+// (the token a mint minted): the store records it with the transaction's
+// change, in the same store transaction.
+type Annotator func(tx *coffer.Transaction, r *types.Receipt, u *coffer.TxUpdate)
+
+// Annotate registers an annotator for receipts.
+func (m *Manager) Annotate(a Annotator) {
+	m.mu.Lock()
+	m.annotators = append(m.annotators, a)
+	m.mu.Unlock()
+}
+
+func (m *Manager) annotate(tx *coffer.Transaction, r *types.Receipt, u *coffer.TxUpdate) {
+	m.mu.Lock()
+	as := m.annotators
+	m.mu.Unlock()
+	for _, a := range as {
+		a(tx, r, u)
+	}
 }
 
 // Client returns the client of chainID, or nil.
@@ -881,6 +903,7 @@ func (w *worker) track(ctx context.Context) error {
 			ca := r.ContractAddress
 			u.ContractAddress = &ca
 		}
+		w.m.annotate(tx, r, &u)
 		changes, receipts = append(changes, coffer.TxChange{ID: tx.ID, Update: u}), append(receipts, r)
 	}
 	complete = true

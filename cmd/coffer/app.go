@@ -282,6 +282,7 @@ func (a *app) wire(ctx context.Context) error {
 		PublicURL: cfg.HTTP.PublicURL, MaxMetadataBytes: cfg.NFT.MaxMetadataBytes, AllowMintToOthers: cfg.NFT.AllowMintToOthers, Chains: ids,
 		VoucherTTL: cfg.NFT.VoucherTTL,
 	}, a.log)
+	a.txm.Annotate(nft.MintedToken) // a mint's token is recorded with its transaction
 	a.txm.OnChange(func(ctx context.Context, cs []txm.Change) {
 		txs, rcpts := make([]*coffer.Transaction, len(cs)), make([]*types.Receipt, len(cs))
 		for i, c := range cs {

@@ -57,13 +57,13 @@ func (s *DB) walletOwner(ctx context.Context, q querier, a common.Address) (stri
 }
 
 // txEvent appends "transaction.<status>" for the transaction id as q sees it
-// (the event has no attempts: they are not read).
-func (s *DB) txEvent(ctx context.Context, q querier, id string) error {
+// and returns it (without attempts: they are not read).
+func (s *DB) txEvent(ctx context.Context, q querier, id string) (*coffer.Transaction, error) {
 	t, err := scanTx(s.prep(q).QueryRowContext(ctx, `SELECT `+txCols+` FROM transactions WHERE id = $1`, id))
 	if err != nil {
-		return s.notFound(err, "transaction %s", id)
+		return nil, s.notFound(err, "transaction %s", id)
 	}
-	return s.appendEvent(ctx, q, coffer.TransactionEvent(t))
+	return t, s.appendEvent(ctx, q, coffer.TransactionEvent(t))
 }
 
 // mintEvent appends "mint.<status>" for m.

@@ -211,29 +211,41 @@ func (s *DB) Mints(ctx context.Context, f coffer.MintFilter) ([]*coffer.Mint, st
 }
 
 func (s *DB) UpdateMint(ctx context.Context, id string, u coffer.MintUpdate) error {
-	return s.tx(ctx, func(tx *sql.Tx) error { return s.updateMint(ctx, tx, id, u) })
-}
-
-func (s *DB) UpdateMints(ctx context.Context, cs []coffer.MintChange) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		for _, c := range cs {
-			if err := s.updateMint(ctx, tx, c.ID, c.Update); err != nil {
-				return err
-			}
-		}
-		return nil
+		_, err := s.updateMint(ctx, tx, "id", id, u)
+		return err
 	})
 }
 
-// updateMint applies u to mint id inside tx and appends its event when the
-// status changed.
-func (s *DB) updateMint(ctx context.Context, tx *sql.Tx, id string, u coffer.MintUpdate) error {
-	var before string // a change of status is an event
-	var noToken bool  // the token id is new: the collection's minted count moves
-	if u.Status != "" || u.TokenID != nil {
-		if err := s.prep(tx).QueryRowContext(ctx, `SELECT status, token_id IS NULL FROM mints WHERE id = $1`+s.d.ForUpdate, id).Scan(&before, &noToken); err != nil {
-			return s.notFound(err, "mint %s", id)
+// followMint moves the mint that t sends (if t is a mint's transaction) to
+// t's status, inside the store transaction that stored it: a mint is never
+// left behind its transaction, whatever happens after the commit.
+func (s *DB) followMint(ctx context.Context, tx *sql.Tx, t *coffer.Transaction, token *big.Int) error {
+	if t.Kind != coffer.KindMint {
+		return nil
+	}
+	u := coffer.MintUpdate{Status: coffer.MintStatusOf(t.Status), TxHash: t.Hash, TokenID: token}
+	if t.Status == coffer.TxFailed {
+		e := t.Error
+		u.Error = &e
+	}
+	_, err := s.updateMint(ctx, tx, "tx_id", t.ID, u)
+	if coffer.IsNotFound(err) {
+		return nil // a mint transaction queued without its mint (not by CreateMint)
+	}
+	return err
+}
+
+// updateMint applies u to the mint whose column by ("id" or "tx_id") is key,
+// inside tx, and appends its event when the status changed.
+func (s *DB) updateMint(ctx context.Context, tx *sql.Tx, by, key string, u coffer.MintUpdate) (*coffer.Mint, error) {
+	var id, before string // a change of status is an event
+	var noToken bool      // the token id is new: the collection's minted count moves
+	if err := s.prep(tx).QueryRowContext(ctx, `SELECT id, status, token_id IS NULL FROM mints WHERE `+by+` = $1`+s.d.ForUpdate, key).Scan(&id, &before, &noToken); err != nil {
+		if by == "tx_id" {
+			return nil, s.notFound(err, "mint of transaction %s", key)
 		}
+		return nil, s.notFound(err, "mint %s", key)
 	}
 	if u.Status != "" {
 		// Confirmed and failed are final: a late report from another
@@ -261,25 +273,18 @@ func (s *DB) updateMint(ctx context.Context, tx *sql.Tx, id string, u coffer.Min
 	// than reading it again).
 	m, err := scanMint(s.prep(tx).QueryRowContext(ctx, `UPDATE mints SET `+set+` WHERE id = `+w.arg(id)+
 		` RETURNING `+mintCols, w.args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return coffer.Errorf(coffer.ENOTFOUND, "mint %s not found", id)
-	}
 	if err != nil {
-		return s.wrap(err, "update mint %s", id)
+		return nil, s.wrap(err, "update mint %s", id)
 	}
 	if noToken && u.TokenID != nil {
 		if _, err := s.prep(tx).ExecContext(ctx, `UPDATE collections SET minted = minted + 1 WHERE id = $1`, m.CollectionID); err != nil {
-			return s.wrap(err, "count the mint of %s", m.CollectionID)
+			return nil, s.wrap(err, "count the mint of %s", m.CollectionID)
 		}
 	}
 	if u.Status == "" || u.Status == before {
-		return nil
+		return m, nil
 	}
-	return s.mintEvent(ctx, tx, m)
-}
-
-func (s *DB) MintsByTx(ctx context.Context, txIDs []string) ([]*coffer.Mint, error) {
-	return queryIn(ctx, s, "read mints", `SELECT `+mintListCols+` FROM mints WHERE tx_id IN (?)`, txIDs, anyOf, scanMint)
+	return m, s.mintEvent(ctx, tx, m)
 }
 
 // ApplyTransfers upserts each token with its new owner (last write wins, in

@@ -211,5 +211,8 @@ func (s *DB) writeSigned(ctx context.Context, tx *sql.Tx, t *coffer.Transaction,
 		return err
 	}
 	t.Attempts = append(t.Attempts, *a)
-	return s.appendEvent(ctx, tx, coffer.TransactionEvent(t))
+	if err := s.appendEvent(ctx, tx, coffer.TransactionEvent(t)); err != nil {
+		return err
+	}
+	return s.followMint(ctx, tx, t, nil)
 }

@@ -286,7 +286,11 @@ func (s *DB) CancelQueued(ctx context.Context, id string) error {
 			if err != nil {
 				return err
 			}
-			return s.txEvent(ctx, tx, id)
+			t, err := s.txEvent(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			return s.followMint(ctx, tx, t, nil)
 		}
 		var status string
 		if err := tx.QueryRowContext(ctx, `SELECT status FROM transactions WHERE id = $1`, id).Scan(&status); err != nil {
@@ -371,10 +375,17 @@ func (s *DB) updateTx(ctx context.Context, tx *sql.Tx, id string, u coffer.TxUpd
 	if err != nil {
 		return nil, s.wrap(err, "update transaction %s", id)
 	}
-	if u.Status == before {
-		return t, nil
+	if u.Status != before {
+		if err := s.appendEvent(ctx, tx, coffer.TransactionEvent(t)); err != nil {
+			return nil, err
+		}
 	}
-	return t, s.appendEvent(ctx, tx, coffer.TransactionEvent(t))
+	if u.Status != "" || u.Hash != nil || u.TokenID != nil {
+		if err := s.followMint(ctx, tx, t, u.TokenID); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
 }
 
 func (s *DB) TransactionsByID(ctx context.Context, ids []string) ([]*coffer.Transaction, error) {

@@ -80,62 +80,105 @@ func testTxBatchUpdates(t *testing.T, s coffer.Store) {
 	}
 }
 
-// testMintBatchUpdates: MintsByTx finds mints by their transactions;
-// UpdateMints applies every change as UpdateMint would (final statuses stay,
-// events on status changes) and is all or nothing.
-func testMintBatchUpdates(t *testing.T, s coffer.Store) {
+// testMintFollowsTransaction: whatever stores a mint transaction's status
+// moves its mint too, in the same store transaction: signed (pending, with
+// the hash), mined with the token its receipt shows, confirmed, failed with
+// the transaction's error, cancelled while queued. Final mint statuses stay,
+// each status change is one event, and a batch that fails moves no mint.
+func testMintFollowsTransaction(t *testing.T, s coffer.Store) {
 	c, ctx0 := newCollection("c")
 	ok(t, s.CreateCollection(ctx, c, ctx0))
 	var mints []*coffer.Mint
 	var txIDs []string
-	for i := range 3 {
-		m, tx := newMint(c.ID, fmt.Sprintf("batch:%d", i))
+	for i := range 4 {
+		m, tx := newMint(c.ID, fmt.Sprintf("follow:%d", i))
 		ok(t, s.CreateMint(ctx, m, tx))
 		mints, txIDs = append(mints, m), append(txIDs, tx.ID)
 	}
-	got, err := s.MintsByTx(ctx, []string{txIDs[2], "tx_missing", txIDs[0]})
-	ok(t, err)
-	if len(got) != 2 {
-		t.Fatalf("MintsByTx: %d mints", len(got))
-	}
-	for _, m := range got {
-		if (m.ID != mints[0].ID || m.TxID != txIDs[0]) && (m.ID != mints[2].ID || m.TxID != txIDs[2]) {
-			t.Fatalf("MintsByTx returned %+v", m)
-		}
-		if m.Metadata != nil {
-			t.Fatalf("MintsByTx read the metadata of %s", m.ID)
-		}
-	}
-
-	ok(t, s.UpdateMint(ctx, mints[1].ID, coffer.MintUpdate{Status: coffer.MintConfirmed, TokenID: big.NewInt(2)}))
-	before := len(allEvents(t, s, coffer.EventFilter{}))
-	h := hashOf("mint batch")
-	ok(t, s.UpdateMints(ctx, []coffer.MintChange{
-		{ID: mints[0].ID, Update: coffer.MintUpdate{Status: coffer.MintConfirmed, TxHash: &h, TokenID: big.NewInt(1)}},
-		{ID: mints[1].ID, Update: coffer.MintUpdate{Status: coffer.MintPending, TxHash: &h}}, // late: stays confirmed
-		{ID: mints[2].ID, Update: coffer.MintUpdate{Status: coffer.MintFailed, Error: ptr("reverted")}},
-	}))
-	want := []struct {
-		status string
-		token  int64
-	}{{coffer.MintConfirmed, 1}, {coffer.MintConfirmed, 2}, {coffer.MintFailed, -1}}
-	for i, w := range want {
+	mint := func(i int) *coffer.Mint {
+		t.Helper()
 		m, err := s.Mint(ctx, mints[i].ID)
 		ok(t, err)
-		if m.Status != w.status || (w.token >= 0 && (m.TokenID == nil || m.TokenID.Int64() != w.token)) {
-			t.Fatalf("mint %d after UpdateMints: %+v", i, m)
+		return m
+	}
+	events := func() []string {
+		var out []string
+		for _, e := range allEvents(t, s, coffer.EventFilter{}) {
+			if e.Subject == mints[0].ID || e.Subject == mints[1].ID || e.Subject == mints[2].ID || e.Subject == mints[3].ID {
+				out = append(out, e.Subject+" "+e.Type)
+			}
+		}
+		return out
+	}
+	before := len(events())
+
+	// Signed: pending with the transaction's hash.
+	sent, err := s.AssignNonces(ctx, txIDs[:3], signer("follow"))
+	ok(t, err)
+	for i := range 3 {
+		if m := mint(i); m.Status != coffer.MintPending || m.TxHash == nil || *m.TxHash != *sent[i].Hash {
+			t.Fatalf("mint %d after its transaction was signed: %+v", i, m)
 		}
 	}
-	if n := len(allEvents(t, s, coffer.EventFilter{})) - before; n != 2 {
-		t.Fatalf("%d events for two status changes", n)
+	// Cancelled while queued: failed.
+	ok(t, s.CancelQueued(ctx, txIDs[3]))
+	if m := mint(3); m.Status != coffer.MintFailed {
+		t.Fatalf("mint of a cancelled transaction: %+v", m)
 	}
 
-	wantCode(t, s.UpdateMints(ctx, []coffer.MintChange{
-		{ID: mints[2].ID, Update: coffer.MintUpdate{Error: ptr("changed")}},
-		{ID: "mint_missing", Update: coffer.MintUpdate{Status: coffer.MintFailed}},
-	}), coffer.ENOTFOUND)
-	if m, _ := s.Mint(ctx, mints[2].ID); m.Error != "reverted" {
-		t.Fatalf("a failed batch changed the mint: %+v", m)
+	// Mined with a token, confirmed; failed with the transaction's error.
+	mined := hashOf("follow mined")
+	_, err = s.UpdateTransactions(ctx, []coffer.TxChange{
+		{ID: txIDs[0], Update: coffer.TxUpdate{Status: coffer.TxMined, Hash: sent[0].Hash, BlockHash: &mined, TokenID: big.NewInt(7)}},
+		{ID: txIDs[1], Update: coffer.TxUpdate{Status: coffer.TxConfirmed, Hash: sent[1].Hash, BlockHash: &mined, TokenID: big.NewInt(8)}},
+		{ID: txIDs[2], Update: coffer.TxUpdate{Status: coffer.TxFailed, Error: ptr("reverted: sold out")}},
+	})
+	ok(t, err)
+	if m := mint(0); m.Status != coffer.MintMined || m.TokenID == nil || m.TokenID.Int64() != 7 || *m.TxHash != *sent[0].Hash {
+		t.Fatalf("mint of a mined transaction: %+v", m)
+	}
+	if m := mint(1); m.Status != coffer.MintConfirmed || m.TokenID == nil || m.TokenID.Int64() != 8 {
+		t.Fatalf("mint of a confirmed transaction: %+v", m)
+	}
+	if m := mint(2); m.Status != coffer.MintFailed || m.Error != "reverted: sold out" || m.TokenID != nil {
+		t.Fatalf("mint of a failed transaction: %+v", m)
+	}
+	if got, _ := s.Collection(ctx, c.ID); got.TotalMinted != 2 {
+		t.Fatalf("TotalMinted = %d, want 2", got.TotalMinted)
+	}
+
+	// A late report does not move a final mint back; a reorg moves a mined
+	// one back to pending.
+	_, err = s.UpdateTransactions(ctx, []coffer.TxChange{
+		{ID: txIDs[1], Update: coffer.TxUpdate{Status: coffer.TxPending}},
+		{ID: txIDs[0], Update: coffer.TxUpdate{Status: coffer.TxPending}},
+	})
+	ok(t, err)
+	if m := mint(1); m.Status != coffer.MintConfirmed {
+		t.Fatalf("a confirmed mint moved back: %+v", m)
+	}
+	if m := mint(0); m.Status != coffer.MintPending {
+		t.Fatalf("mint of a transaction whose block left the chain: %+v", m)
+	}
+
+	got := events()[before:]
+	same(t, "mint events", got, []string{
+		mints[0].ID + " mint.pending", mints[1].ID + " mint.pending", mints[2].ID + " mint.pending",
+		mints[3].ID + " mint.failed",
+		mints[0].ID + " mint.mined", mints[1].ID + " mint.confirmed", mints[2].ID + " mint.failed",
+		mints[0].ID + " mint.pending",
+	})
+
+	// All or nothing: a batch with a missing transaction moves no mint.
+	wantCode(t, func() error {
+		_, err := s.UpdateTransactions(ctx, []coffer.TxChange{
+			{ID: txIDs[0], Update: coffer.TxUpdate{Status: coffer.TxConfirmed, TokenID: big.NewInt(7)}},
+			{ID: "tx_missing", Update: coffer.TxUpdate{Status: coffer.TxFailed}},
+		})
+		return err
+	}(), coffer.ENOTFOUND)
+	if m := mint(0); m.Status != coffer.MintPending {
+		t.Fatalf("a failed batch moved the mint: %+v", m)
 	}
 }
 

@@ -41,11 +41,10 @@ func testEventsOutbox(t *testing.T, s coffer.Store) {
 	ok(t, s.CreateMint(ctx, m, tx))
 	_, err := s.AssignNonce(ctx, tx.ID, signer("raw"))
 	ok(t, err)
-	ok(t, s.UpdateMint(ctx, m.ID, coffer.MintUpdate{Status: coffer.MintPending}))
 	ok(t, s.UpdateTransaction(ctx, tx.ID, coffer.TxUpdate{Error: ptr("just a note")})) // no status change: no event
-	ok(t, s.UpdateTransaction(ctx, tx.ID, coffer.TxUpdate{Status: coffer.TxMined, BlockNumber: ptr(uint64(9))}))
+	// The mint moves with its transaction (pending above, mined here).
+	ok(t, s.UpdateTransaction(ctx, tx.ID, coffer.TxUpdate{Status: coffer.TxMined, BlockNumber: ptr(uint64(9)), TokenID: big.NewInt(7)}))
 	ok(t, s.UpdateTransaction(ctx, tx.ID, coffer.TxUpdate{Status: coffer.TxMined})) // same status: no event
-	ok(t, s.UpdateMint(ctx, m.ID, coffer.MintUpdate{Status: coffer.MintMined, TokenID: big.NewInt(7)}))
 	other := newTx(1, address(5), "ev:other")
 	other.OwnerID = "usr_other"
 	ok(t, s.CreateTransaction(ctx, other))

@@ -72,7 +72,7 @@ func Run(t *testing.T, open func(t *testing.T) coffer.Store) {
 		{"CollectionAtomic", testCollectionAtomic},
 		{"Mints", testMints},
 		{"MintIdempotency", testMintIdempotency},
-		{"MintBatchUpdates", testMintBatchUpdates},
+		{"MintFollowsTransaction", testMintFollowsTransaction},
 		{"MintURIs", testMintURIs},
 		{"ConcurrentCreates", testConcurrentCreates},
 		{"MintList", testMintList},
@@ -882,29 +882,34 @@ func testCollections(t *testing.T, s coffer.Store) {
 
 	// TotalMinted counts mints whose token id is known, once each: a token
 	// id learnt again (another receipt, a reorg) or a status change alone
-	// does not count again, through UpdateMint or UpdateMints.
-	var ids []string
+	// does not count again, through UpdateMint or a mint's transaction.
+	var ids, txIDs []string
 	for i := range 4 {
 		m, mtx := newMint(c.ID, "")
 		ok(t, s.CreateMint(ctx, m, mtx))
-		ids = append(ids, m.ID)
+		ids, txIDs = append(ids, m.ID), append(txIDs, mtx.ID)
 		if i < 2 {
 			ok(t, s.UpdateMint(ctx, m.ID, coffer.MintUpdate{Status: coffer.MintMined, TokenID: big.NewInt(int64(i + 1))}))
 		}
 	}
 	ok(t, s.UpdateMint(ctx, ids[0], coffer.MintUpdate{Status: coffer.MintConfirmed, TokenID: big.NewInt(9)}))
-	ok(t, s.UpdateMints(ctx, []coffer.MintChange{
-		{ID: ids[1], Update: coffer.MintUpdate{Status: coffer.MintConfirmed}},
-		{ID: ids[2], Update: coffer.MintUpdate{Status: coffer.MintPending}},
-	}))
+	_, err = s.UpdateTransactions(ctx, []coffer.TxChange{
+		{ID: txIDs[1], Update: coffer.TxUpdate{Status: coffer.TxConfirmed}},
+		{ID: txIDs[2], Update: coffer.TxUpdate{Status: coffer.TxPending}},
+	})
+	ok(t, err)
 	got, err = s.Collection(ctx, c.ID)
 	ok(t, err)
 	if got.TotalMinted != 2 {
 		t.Fatalf("TotalMinted = %d, want 2", got.TotalMinted)
 	}
-	ok(t, s.UpdateMints(ctx, []coffer.MintChange{{ID: ids[2], Update: coffer.MintUpdate{TokenID: big.NewInt(3)}}}))
+	ok(t, s.UpdateTransaction(ctx, txIDs[2], coffer.TxUpdate{Status: coffer.TxMined, TokenID: big.NewInt(3)}))
 	if got, _ = s.Collection(ctx, c.ID); got.TotalMinted != 3 {
 		t.Fatalf("TotalMinted = %d after a third token, want 3", got.TotalMinted)
+	}
+	ok(t, s.UpdateTransaction(ctx, txIDs[2], coffer.TxUpdate{Status: coffer.TxConfirmed, TokenID: big.NewInt(3)}))
+	if got, _ = s.Collection(ctx, c.ID); got.TotalMinted != 3 {
+		t.Fatalf("TotalMinted = %d after the third token was seen again, want 3", got.TotalMinted)
 	}
 	page, _, err := s.Collections(ctx, 10, "")
 	ok(t, err)
