@@ -364,6 +364,12 @@ type SignReport struct {
 	RawOne     float64       // crypto.Sign/s on one goroutine
 	RawAll     float64       // crypto.Sign/s on GOMAXPROCS goroutines
 	RatePerSec float64
+	// The machine's floor (--floor): the same clients against a handler
+	// that only answers, and libsecp256k1's sign plus recovery on one core.
+	FloorRate   float64       // requests/s
+	FloorCPU    time.Duration // process CPU per request (clients, server, kernel)
+	SignRecover time.Duration // one sign and one recovery, one core
+	Ceiling     float64       // cores / (FloorCPU + SignRecover)
 }
 
 type signOpts struct {
@@ -373,6 +379,7 @@ type signOpts struct {
 	duration, warmup time.Duration
 	requests         int
 	baseline         time.Duration
+	floor            time.Duration
 	cpuprofile       string
 	trace            string
 	memprofile       string
@@ -398,6 +405,7 @@ without --wallet it signs in a throwaway SIWE user and creates a wallet for it.`
 		fs.IntVar(&o.requests, "requests", 0, "send exactly this many requests instead of for --duration")
 		fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured load before the measured phase")
 		fs.DurationVar(&o.baseline, "baseline", 0, "duration of each raw crypto.Sign run (default: --duration, or 2s with --requests; negative: skip)")
+		fs.DurationVar(&o.floor, "floor", 2*time.Second, "embedded: duration of the machine's floor, the same clients against a handler that only answers, and sign + recovery on one core (0: skip)")
 		fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the measured phase (embedded: server and clients) to this file")
 		fs.StringVar(&o.trace, "trace", "", "write a runtime execution trace of the measured phase to this file (go tool trace)")
 		fs.StringVar(&o.memprofile, "memprofile", "", "write an allocation profile to this file after the measured phase (counts from the process start: setup and warm-up included)")
@@ -465,6 +473,14 @@ without --wallet it signs in a throwaway SIWE user and creates a wallet for it.`
 			rep.RawOne, rep.RawAll, cores, baseline)
 	}
 
+	if o.floor > 0 && o.embedded { // against --api, the server's machine is another matter
+		if err := benchFloor(ctx, o, rep); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(w, "floor      nothing of coffer: the same clients against a net/http handler that only answers (loopback, keep-alive): %.0f req/s, %s CPU per request (clients, server and kernel); libsecp256k1 sign + recovery check: %s on one core; so at most ≈ %.0f sig/s on %d cores before any of coffer's own work\n",
+			rep.FloorRate, rep.FloorCPU.Round(time.Microsecond), rep.SignRecover.Round(time.Microsecond), rep.Ceiling, cores)
+	}
+
 	if o.warmup > 0 {
 		// Labelled too, like the measured phase.
 		pprof.Do(ctx, pprof.Labels("bench", "client"), func(ctx context.Context) {
@@ -523,6 +539,9 @@ without --wallet it signs in a throwaway SIWE user and creates a wallet for it.`
 	}
 	if rep.RawAll > 0 {
 		fmt.Fprintf(w, "  vs raw     %.1f%% of crypto.Sign on all cores, %.1f%% of one core\n", 100*rep.RatePerSec/rep.RawAll, 100*rep.RatePerSec/rep.RawOne)
+	}
+	if rep.Ceiling > 0 {
+		fmt.Fprintf(w, "  vs floor   %.1f%% of the ≈ %.0f sig/s this machine allows (floor above)\n", 100*rep.RatePerSec/rep.Ceiling, rep.Ceiling)
 	}
 	fmt.Fprintf(w, "  load avg   %s (at end); pressure %s\n", benchLoadAvg(), benchPressure())
 	if o.cpuprofile != "" {
@@ -614,6 +633,71 @@ func benchRawSign(ctx context.Context, n int, d time.Duration) float64 {
 	}
 	wg.Wait()
 	return float64(total.Load()) / time.Since(start).Seconds()
+}
+
+// benchFloor measures what this machine allows sign-hash at best, with
+// nothing of coffer in the way: o's clients against a plain net/http server
+// whose handler reads the request and answers a body of sign-hash's size,
+// and one libsecp256k1 signature plus the recovery that checks it, on one
+// core. Their CPU per request together bounds the rate before JSON, auth,
+// policy and audit.
+func benchFloor(ctx context.Context, o signOpts, rep *SignReport) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	body := []byte(`{"signature":"0x` + strings.Repeat("ab", 65) + `","r":"0x` + strings.Repeat("cd", 32) + `","s":"0x` + strings.Repeat("ef", 32) + `","v":27}` + "\n")
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	fo := o
+	fo.api, fo.verifyEvery = "http://"+ln.Addr().String(), 0
+	tgt, err := newBenchTarget(fo.api, fo.timeout)
+	if err != nil {
+		return err
+	}
+	var fr SignReport
+	cpu0 := benchCPU()
+	pprof.Do(ctx, pprof.Labels("bench", "floor"), func(ctx context.Context) {
+		benchSignLoad(ctx, tgt, fo, common.Address{}, o.floor, 0, &fr)
+	})
+	cpu := benchCPU() - cpu0
+	if fr.Requests == 0 {
+		return fmt.Errorf("bench sign: the floor server answered nothing (%s)", fr.Errors)
+	}
+	rep.FloorRate = float64(fr.Requests) / fr.Elapsed.Seconds()
+	rep.FloorCPU = cpu / time.Duration(fr.Requests)
+	rep.SignRecover = benchSignRecover(ctx, o.floor/2)
+	rep.Ceiling = float64(cores) / (rep.FloorCPU + rep.SignRecover).Seconds()
+	return nil
+}
+
+// benchSignRecover is the time of one crypto.Sign and one crypto.Ecrecover
+// of its signature, on one goroutine, averaged over d.
+func benchSignRecover(ctx context.Context, d time.Duration) time.Duration {
+	key, _ := crypto.GenerateKey()
+	var dg [32]byte
+	r := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	start := time.Now()
+	n := 0
+	for ctx.Err() == nil && (n%64 != 0 || time.Since(start) < d) {
+		for i := range 4 {
+			binaryPut(dg[i*8:], r.Uint64())
+		}
+		sig, err := crypto.Sign(dg[:], key)
+		if err != nil {
+			panic(err)
+		}
+		if _, err := crypto.Ecrecover(dg[:], sig); err != nil {
+			panic(err)
+		}
+		n++
+	}
+	return time.Since(start) / time.Duration(max(n, 1))
 }
 
 func binaryPut(b []byte, v uint64) {

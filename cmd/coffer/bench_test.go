@@ -16,7 +16,7 @@ func TestBenchSignEmbedded(t *testing.T) {
 	defer cancel()
 	var out bytes.Buffer
 	rep, err := runBenchSign(ctx, []string{"--embedded", "--duration", "200ms", "--warmup", "0", "--baseline", "100ms",
-		"--concurrency", "4", "--verify-every", "1"}, &out)
+		"--floor", "100ms", "--concurrency", "4", "--verify-every", "1"}, &out)
 	if err != nil {
 		t.Fatalf("bench sign: %v\n%s", err, out.String())
 	}
@@ -27,7 +27,10 @@ func TestBenchSignEmbedded(t *testing.T) {
 	if rep.RawOne <= 0 || rep.RawAll <= 0 {
 		t.Fatalf("no raw baseline: %+v", rep)
 	}
-	for _, want := range []string{"command    coffer bench sign --embedded", "cpu ", "cores ", "go ", "raw        crypto.Sign", "sig/s", "p99", "errors     0"} {
+	if rep.FloorRate <= 0 || rep.FloorCPU <= 0 || rep.SignRecover <= 0 || rep.Ceiling <= 0 {
+		t.Fatalf("no floor: %+v", rep)
+	}
+	for _, want := range []string{"command    coffer bench sign --embedded", "cpu ", "cores ", "go ", "raw        crypto.Sign", "floor      ", "vs floor ", "sig/s", "p99", "errors     0"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q", want)
 		}
@@ -38,7 +41,7 @@ func TestBenchSignRequests(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var out bytes.Buffer
-	rep, err := runBenchSign(ctx, []string{"--embedded", "--requests", "50", "--warmup", "0", "--baseline", "-1s", "--concurrency", "3"}, &out)
+	rep, err := runBenchSign(ctx, []string{"--embedded", "--requests", "50", "--warmup", "0", "--baseline", "-1s", "--floor", "0", "--concurrency", "3"}, &out)
 	if err != nil {
 		t.Fatalf("bench sign: %v\n%s", err, out.String())
 	}
