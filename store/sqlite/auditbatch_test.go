@@ -23,3 +23,8 @@ func BenchmarkAppendAudit(b *testing.B) {
 func BenchmarkAppendAuditBatch64(b *testing.B) {
 	storetest.BenchAppendAuditBatch(b, open(b, filepath.Join(b.TempDir(), "coffer.db")), 64)
 }
+
+// Groups of 12: what 32 sign-hash clients typically commit together.
+func BenchmarkAppendAuditBatch12(b *testing.B) {
+	storetest.BenchAppendAuditBatch(b, open(b, filepath.Join(b.TempDir(), "coffer.db")), 12)
+}

@@ -92,7 +92,7 @@ func Prepared(t *testing.T, a, b PreparedStore) {
 		t.Helper()
 		last, still := -1, 0
 		for range 100 {
-			batch(a, 2)
+			batch(a, 31) // every prepared size: 16 + 8 + 4 + 2 + 1 rows
 			batch(b, 1)
 			time.Sleep(5 * time.Millisecond)
 			if p := a.PreparedStatements(); p == last {
