@@ -325,10 +325,9 @@ func (s *Service) MintFor(ctx context.Context, p *coffer.Principal, id string) (
 }
 
 // OnTransactions is the transaction manager's hook that moves collections
-// along: txs changed, rcpts their receipts (aligned; nil where not mined).
-// Mints need no hook: the store moves a mint with its transaction, and
-// MintedToken tells it the token.
-func (s *Service) OnTransactions(ctx context.Context, txs []*coffer.Transaction, rcpts []*types.Receipt) {
+// along as their deployments change. Mints need no hook: the store moves a
+// mint with its transaction, and MintedToken tells it the token.
+func (s *Service) OnTransactions(ctx context.Context, txs []*coffer.Transaction) {
 	for _, tx := range txs {
 		if tx.Kind == coffer.KindDeploy {
 			s.onDeploy(ctx, tx)
@@ -347,10 +346,13 @@ func MintedToken(tx *coffer.Transaction, r *types.Receipt, u *coffer.TxUpdate) {
 	}
 }
 
-// mintSelectors are the collection's mint functions; both take the
-// recipient first: mint(address to, string uri) and
+// mintSelectors are the collection's mint functions, from its ABI; both
+// take the recipient first: mint(address to, string uri) and
 // mintWithVoucher(address to, string uri, uint256, uint256, bytes).
-var mintSelectors = [][4]byte{{0xd0, 0xde, 0xf5, 0x21}, {0xb0, 0x47, 0x7a, 0xf0}}
+var mintSelectors = func() [][4]byte {
+	m := bindings.NewCofferNFT().GetABI().Methods
+	return [][4]byte{[4]byte(m["mint"].ID), [4]byte(m["mintWithVoucher"].ID)}
+}()
 
 // mintRecipient is the recipient a mint call's data names.
 func mintRecipient(data []byte) (common.Address, bool) {

@@ -13,23 +13,6 @@ import (
 	"github.com/cofferhq/coffer/nft/bindings"
 )
 
-func TestMintStatusOf(t *testing.T) {
-	for tx, want := range map[string]string{
-		coffer.TxQueued:    coffer.MintQueued,
-		coffer.TxPending:   coffer.MintPending,
-		coffer.TxMined:     coffer.MintMined,
-		coffer.TxConfirmed: coffer.MintConfirmed,
-		coffer.TxFailed:    coffer.MintFailed,
-		coffer.TxCancelled: coffer.MintFailed, // a cancelled mint never mints
-		"":                 coffer.MintQueued,
-		"unheard-of":       coffer.MintQueued,
-	} {
-		if got := coffer.MintStatusOf(tx); got != want {
-			t.Errorf("MintStatusOf(%q) = %q, want %q", tx, got, want)
-		}
-	}
-}
-
 // TestMintedToken: a mint's receipt gives the token minted to the recipient
 // its call data names, in both mint modes; other transactions and calls get
 // nothing.

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/api"
@@ -284,11 +283,11 @@ func (a *app) wire(ctx context.Context) error {
 	}, a.log)
 	a.txm.Annotate(nft.MintedToken) // a mint's token is recorded with its transaction
 	a.txm.OnChange(func(ctx context.Context, cs []txm.Change) {
-		txs, rcpts := make([]*coffer.Transaction, len(cs)), make([]*types.Receipt, len(cs))
+		txs := make([]*coffer.Transaction, len(cs))
 		for i, c := range cs {
-			txs[i], rcpts[i] = c.Tx, c.Receipt
+			txs[i] = c.Tx
 		}
-		a.nft.OnTransactions(ctx, txs, rcpts)
+		a.nft.OnTransactions(ctx, txs)
 	})
 	for _, c := range cfg.Chains {
 		ix := indexer.New(a.store, a.clients[c.ID], c.PollInterval, a.log)
