@@ -34,6 +34,22 @@ func HalfN() *big.Int { return new(big.Int).Set(halfN) }
 // to pub, a 65-byte uncompressed public key. Comparing the recovered point
 // with pub is as strong as comparing addresses and skips a keccak.
 func CheckSignature(digest [32]byte, sig, pub []byte) error {
+	if err := checkCanonical(sig); err != nil {
+		return err
+	}
+	got, err := crypto.Ecrecover(digest[:], sig)
+	if err != nil {
+		return fmt.Errorf("signature does not recover: %w", err)
+	}
+	if !bytes.Equal(got, pub) {
+		return errors.New("signature recovers to a different key")
+	}
+	return nil
+}
+
+// checkCanonical checks the form of [R || S || V]: 65 bytes, V 0 or 1, r in
+// [1, n) and s in [1, n/2].
+func checkCanonical(sig []byte) error {
 	if len(sig) != crypto.SignatureLength {
 		return fmt.Errorf("signature is %d bytes, want %d", len(sig), crypto.SignatureLength)
 	}
@@ -46,13 +62,6 @@ func CheckSignature(digest [32]byte, sig, pub []byte) error {
 	}
 	if isZero(s) || bytes.Compare(s, halfNBytes) > 0 {
 		return errors.New("signature s is not in the lower half of the curve order")
-	}
-	got, err := crypto.Ecrecover(digest[:], sig)
-	if err != nil {
-		return fmt.Errorf("signature does not recover: %w", err)
-	}
-	if !bytes.Equal(got, pub) {
-		return errors.New("signature recovers to a different key")
 	}
 	return nil
 }

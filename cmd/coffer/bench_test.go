@@ -27,7 +27,7 @@ func TestBenchSignEmbedded(t *testing.T) {
 	if rep.RawOne <= 0 || rep.RawAll <= 0 {
 		t.Fatalf("no raw baseline: %+v", rep)
 	}
-	if rep.FloorRate <= 0 || rep.FloorCPU <= 0 || rep.SignRecover <= 0 || rep.Ceiling <= 0 {
+	if rep.FloorRate <= 0 || rep.FloorCPU <= 0 || rep.SignCheck <= 0 || rep.Ceiling <= 0 {
 		t.Fatalf("no floor: %+v", rep)
 	}
 	for _, want := range []string{"command    coffer bench sign --embedded", "cpu ", "cores ", "go ", "raw        crypto.Sign", "floor      ", "vs floor ", "sig/s", "p99", "errors     0"} {
