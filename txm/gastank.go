@@ -176,7 +176,10 @@ func (w *worker) tankWallet(ctx context.Context, from common.Address) bool {
 	if !w.cfg.GasTank.enabled() {
 		return false
 	}
-	if v, ok := w.users[from]; ok {
+	w.mu.Lock()
+	v, ok := w.users[from]
+	w.mu.Unlock()
+	if ok {
 		return v
 	}
 	p, ok := w.m.platform(ctx)
@@ -187,8 +190,10 @@ func (w *worker) tankWallet(ctx context.Context, from common.Address) bool {
 	if err != nil && !coffer.IsNotFound(err) {
 		return false // ask again next round
 	}
-	v := err == nil && wal.OwnerID != "" && from != p
+	v = err == nil && wal.OwnerID != "" && from != p
+	w.mu.Lock()
 	w.users[from] = v
+	w.mu.Unlock()
 	return v
 }
 

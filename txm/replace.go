@@ -200,6 +200,10 @@ func (m *Manager) Cancel(ctx context.Context, id string) (*coffer.Transaction, e
 		}
 		// It got its nonce meanwhile: replace it like any pending one.
 	}
+	// After the sender's batch (it may hold this transaction between its
+	// nonce and its first broadcast), and alone among those that re-sign.
+	w.sendMu.Lock()
+	defer w.sendMu.Unlock()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if tx, err = m.store.Transaction(ctx, id); err != nil {

@@ -29,40 +29,44 @@ func (r *readCounter) TransactionsByStatus(ctx context.Context, chainID uint64, 
 	return r.Store.TransactionsByStatus(ctx, chainID, statuses, limit)
 }
 
-// Rounds woken while no block comes skip the receipts pass; the next block
-// brings it back, and the transaction is confirmed.
+// Tracker passes woken while no block comes skip the receipts read; the
+// next block brings it back, and the transaction is confirmed.
 func TestTrackWaitsForABlock(t *testing.T) {
 	e := newEnv(t, true, "") // blocks only on Commit
 	rc := &readCounter{Store: e.store}
 	e.store = rc
-	e.cc.PollInterval = time.Hour // only wake-ups start rounds
+	e.cc.PollInterval = time.Hour // only wake-ups start sends and passes
 	m, _ := e.run()
-	round := func() {
+	w := m.chains[chainID]
+	// wake notifies the worker and waits until the sender has read the
+	// queue and the tracker has begun a look at the head (the previous
+	// look is then over: it is one goroutine).
+	wake := func() {
 		t.Helper()
-		n := rc.queuedReads.Load()
+		sends, looks := rc.queuedReads.Load(), w.trackCalls.Load()
 		m.Notify(chainID)
 		deadline := time.Now().Add(30 * time.Second)
-		for rc.queuedReads.Load() == n {
+		for rc.queuedReads.Load() == sends || w.trackCalls.Load() == looks {
 			if time.Now().After(deadline) {
-				t.Fatal("no round after Notify")
+				t.Fatal("no send and tracker pass after Notify")
 			}
 			time.Sleep(time.Millisecond)
 		}
 	}
 	tx := e.queue(common.HexToAddress("0x00000000000000000000000000000000000000bb"), 1)
-	round()
+	wake()
 	e.wait(tx.ID, "pending", status(coffer.TxPending))
-	round() // the round that sent it may still have been tracking
+	wake() // the first passes (at start, after the broadcast) are over
 	before := rc.openReads.Load()
 	for range 10 {
-		round()
+		wake()
 	}
-	round() // the tenth round's track has finished once the next round begins
+	wake() // the tenth wake-up's look has finished once the next one begins
 	if n := rc.openReads.Load() - before; n != 0 {
-		t.Fatalf("%d receipts passes in 11 rounds without a block, want 0", n)
+		t.Fatalf("%d receipts passes in 10 wake-ups without a block, want 0", n)
 	}
 	e.dc.Commit()
-	round()
+	wake()
 	e.wait(tx.ID, "confirmed", status(coffer.TxConfirmed))
 	if rc.openReads.Load() == before {
 		t.Fatal("no receipts pass after the block")

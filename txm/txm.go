@@ -77,6 +77,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum"
@@ -186,7 +187,7 @@ func New(store coffer.Store, signer TxSigner, chains map[uint64]ChainConfig, log
 		if cc.MaxFeePerGas != nil && cc.MaxFeePerGas.Sign() <= 0 {
 			cc.MaxFeePerGas = nil
 		}
-		m.chains[id] = &worker{m: m, id: id, cfg: cc, wake: make(chan struct{}, 1), synced: map[common.Address]bool{},
+		m.chains[id] = &worker{m: m, id: id, cfg: cc, wake: make(chan struct{}, 1), trackWake: make(chan struct{}, 1), synced: map[common.Address]bool{},
 			lastSent: map[string]time.Time{}, nonceLow: map[string]int{}, rejects: map[string]int{}, bumpNow: map[string]bool{},
 			users: map[common.Address]bool{}}
 	}
@@ -229,13 +230,12 @@ func (m *Manager) Client(chainID uint64) *chain.Client {
 	return nil
 }
 
-// Notify wakes the worker of chainID: new work is queued.
+// Notify wakes the worker of chainID: new work is queued. The tracker looks
+// at the head too (one call; a pass only if a block came).
 func (m *Manager) Notify(chainID uint64) {
 	if w := m.chains[chainID]; w != nil {
-		select {
-		case w.wake <- struct{}{}:
-		default:
-		}
+		w.wakeUp()
+		w.wakeTracker()
 	}
 }
 
@@ -266,10 +266,23 @@ type worker struct {
 	cfg  ChainConfig
 	wake chan struct{}
 
-	// mu serialises a round of the worker with Cancel: both re-sign at a
-	// nonce, and only one of them may decide what the next attempt is.
-	mu     sync.Mutex
-	synced map[common.Address]bool // senders whose nonce was checked against the node
+	// The worker is two goroutines: the sender signs and broadcasts what is
+	// queued (sendLoop), the tracker follows what is pending to its receipt
+	// and confirmation (trackLoop), so receipts are recorded while the next
+	// queued run is signed instead of after the queue is empty.
+	//
+	// sendMu is held by the sender from reading a queued batch to the end
+	// of its first broadcast, and by Cancel: a transaction is not replaced
+	// between getting its nonce and going out. mu guards the bookkeeping
+	// below (the sender holds it briefly, the tracker while it decides what
+	// each open transaction needs) and serialises everything that re-signs
+	// at a nonce already taken (replacements, Cancel, a raw transaction's
+	// broadcast): only one of them decides what the next attempt is. Lock
+	// order: sendMu, then mu.
+	sendMu    sync.Mutex
+	mu        sync.Mutex
+	trackWake chan struct{}           // a broadcast happened: receipts may follow
+	synced    map[common.Address]bool // senders whose nonce was checked against the node
 	// lastSent remembers when each pending transaction was last broadcast by
 	// this process, so a restart re-broadcasts everything once.
 	lastSent map[string]time.Time
@@ -278,12 +291,14 @@ type worker struct {
 	bumpNow  map[string]bool // the node wants more than the current attempt pays
 	heldLog  time.Time       // last warning that fees are above the cap
 
-	// The last complete receipts pass (track): at which head, when, and
-	// whether something since needs the next round to look again anyway.
+	// The last complete receipts pass (track, tracker only): at which head
+	// and when; and whether something since needs the next pass to look
+	// again anyway.
 	trackedHead uint64
 	trackedAt   time.Time
 	tracked     bool
-	trackAgain  bool
+	trackAgain  atomic.Bool
+	trackCalls  atomic.Int64 // tests: calls of track, passes or not
 
 	users map[common.Address]bool // gas tank: senders that are users' custodial wallets
 	// The platform wallet's last balance (gas tank), read by PlatformBalances.
@@ -295,10 +310,28 @@ type worker struct {
 }
 
 func (w *worker) run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { w.sendLoop(ctx) })
+	wg.Go(func() { w.trackLoop(ctx) })
+	wg.Wait()
+}
+
+// sendLoop sends what is queued whenever new work is announced, and every
+// PollInterval (transactions held back by fees or waiting for a top-up).
+func (w *worker) sendLoop(ctx context.Context) {
 	t := time.NewTicker(w.cfg.PollInterval)
 	defer t.Stop()
 	for {
-		w.round(ctx)
+		for ctx.Err() == nil {
+			n, err := w.sendBatch(ctx)
+			if err != nil {
+				w.m.log.Warn("txm: sending queued transactions", "chain_id", w.id, "err", err)
+				break
+			}
+			if n < w.cfg.BatchSize {
+				break
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -308,24 +341,42 @@ func (w *worker) run(ctx context.Context) {
 	}
 }
 
-// round sends what is queued and follows what is pending.
-func (w *worker) round(ctx context.Context) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for ctx.Err() == nil {
-		n, err := w.sendQueued(ctx)
-		if err != nil {
-			w.m.log.Warn("txm: sending queued transactions", "chain_id", w.id, "err", err)
-			break
+// trackLoop follows pending transactions every PollInterval, and after
+// each broadcast (track itself skips a pass when nothing can have changed).
+func (w *worker) trackLoop(ctx context.Context) {
+	t := time.NewTicker(w.cfg.PollInterval)
+	defer t.Stop()
+	for {
+		if err := w.track(ctx); err != nil && ctx.Err() == nil {
+			w.m.log.Warn("txm: following pending transactions", "chain_id", w.id, "err", err)
 		}
-		if n < w.cfg.BatchSize {
-			break
+		w.checkPlatform(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.trackWake:
+		case <-t.C:
 		}
 	}
-	if err := w.track(ctx); err != nil && ctx.Err() == nil {
-		w.m.log.Warn("txm: following pending transactions", "chain_id", w.id, "err", err)
+}
+
+// sendBatch is sendQueued under sendMu, and wakes the tracker when
+// something went out.
+func (w *worker) sendBatch(ctx context.Context) (int, error) {
+	w.sendMu.Lock()
+	defer w.sendMu.Unlock()
+	n, err := w.sendQueued(ctx)
+	if n > 0 {
+		w.wakeTracker()
 	}
-	w.checkPlatform(ctx)
+	return n, err
+}
+
+func (w *worker) wakeTracker() {
+	select {
+	case w.trackWake <- struct{}{}:
+	default:
+	}
 }
 
 func (w *worker) sendQueued(ctx context.Context) (int, error) {
@@ -340,8 +391,13 @@ func (w *worker) sendQueued(ctx context.Context) (int, error) {
 	fees, ok := capFees(fees, w.cfg.MaxFeePerGas)
 	if !ok {
 		// Refuse to overpay: nothing gets a nonce, so nothing waits at one.
-		if time.Since(w.heldLog) >= time.Minute {
+		w.mu.Lock()
+		warn := time.Since(w.heldLog) >= time.Minute
+		if warn {
 			w.heldLog = time.Now()
+		}
+		w.mu.Unlock()
+		if warn {
 			w.m.log.Warn("txm: fees above the chain's max_fee_per_gas; queued transactions wait", "chain_id", w.id,
 				"queued", len(queued), "base_fee", fees.BaseFee, "tip", fees.TipCap, "gas_price", fees.GasPrice, "max_fee_per_gas", w.cfg.MaxFeePerGas)
 		}
@@ -457,6 +513,16 @@ func (w *worker) sendQueued(ctx context.Context) (int, error) {
 	sign := func(t *coffer.Transaction, nonce uint64) (*coffer.TxAttempt, error) {
 		return w.sign(ctx, t, nonce, gasOf[t.ID], fees)
 	}
+	// Counted as sent from now: the tracker, which may see them pending
+	// before broadcastAll below, leaves their first broadcast to it.
+	w.mu.Lock()
+	now := time.Now()
+	for _, t := range runs {
+		for _, tx := range t {
+			w.lastSent[tx.ID] = now
+		}
+	}
+	w.mu.Unlock()
 	var sent []*coffer.Transaction
 	for _, from := range senders {
 		signed, err := w.assignRun(ctx, runs[from], sign)
@@ -474,6 +540,18 @@ func (w *worker) sendQueued(ctx context.Context) (int, error) {
 			break
 		}
 	}
+	// Those that took no nonce: the tracker broadcasts what another
+	// process stored of them on first sight.
+	w.mu.Lock()
+	for _, t := range runs {
+		for _, tx := range t {
+			delete(w.lastSent, tx.ID)
+		}
+	}
+	for _, tx := range sent {
+		w.lastSent[tx.ID] = now
+	}
+	w.mu.Unlock()
 	// One JSON-RPC batch, each sender's transactions in nonce order: the
 	// node receives them together and can pack them into few blocks.
 	w.broadcastAll(ctx, sent)
@@ -609,7 +687,10 @@ func (w *worker) sign(ctx context.Context, t *coffer.Transaction, nonce, gas uin
 // nonces coffer never assigned (the key used elsewhere); if it has, coffer
 // continues after them.
 func (w *worker) syncNonce(ctx context.Context, from common.Address) error {
-	if w.synced[from] {
+	w.mu.Lock()
+	done := w.synced[from]
+	w.mu.Unlock()
+	if done {
 		return nil
 	}
 	node, err := w.cfg.Client.PendingNonce(ctx, from)
@@ -626,41 +707,45 @@ func (w *worker) syncNonce(ctx context.Context, from common.Address) error {
 			return err
 		}
 	}
+	w.mu.Lock()
 	w.synced[from] = true
+	w.mu.Unlock()
 	return nil
 }
 
 // broadcast sends the current attempt and acts on the node's answer.
 // Failures leave the transaction pending: its nonce is taken, so it is
-// re-sent until mined or replaced.
+// re-sent until mined or replaced. The caller holds mu.
 func (w *worker) broadcast(ctx context.Context, tx *coffer.Transaction) error {
 	w.lastSent[tx.ID] = time.Now()
 	return w.sent(ctx, tx, w.cfg.Client.SendRaw(ctx, tx.Raw))
 }
 
-// broadcastAll is broadcast for many transactions, in the order given, with
-// batched JSON-RPC requests; each answer is acted on as broadcast does.
+// broadcastAll is the sender's first broadcast of txs (marked as sent by
+// the caller), in the order given, with batched JSON-RPC requests; each
+// answer is acted on as broadcast does.
 func (w *worker) broadcastAll(ctx context.Context, txs []*coffer.Transaction) {
 	if len(txs) == 0 {
 		return
 	}
 	raws := make([][]byte, len(txs))
-	now := time.Now()
 	for i, tx := range txs {
 		raws[i] = tx.Raw
-		w.lastSent[tx.ID] = now
 	}
 	errs := w.cfg.Client.SendRawBatch(ctx, raws)
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	for i, tx := range txs {
 		w.sent(ctx, tx, errs[i])
 	}
 }
 
-// sent acts on the node's answer err to the broadcast of tx.
+// sent acts on the node's answer err to the broadcast of tx. The caller
+// holds mu.
 func (w *worker) sent(ctx context.Context, tx *coffer.Transaction, err error) error {
 	kind := chain.Classify(err)
 	if kind != nil && kind != chain.ErrAlreadyKnown {
-		w.trackAgain = true // the next pass must not wait for a block (track)
+		w.trackAgain.Store(true) // the next pass must not wait for a block (track)
 	}
 	if kind != chain.ErrNonceTooLow {
 		delete(w.nonceLow, tx.ID)
@@ -803,15 +888,16 @@ func attemptKind(tx *coffer.Transaction, h common.Hash) string {
 // another block at the same height is seen at the next block or within
 // PollInterval.)
 func (w *worker) track(ctx context.Context) error {
+	w.trackCalls.Add(1)
 	head, err := w.cfg.Client.HeadNumber(ctx)
 	if err != nil {
 		return err
 	}
-	if w.tracked && !w.trackAgain && head == w.trackedHead && time.Since(w.trackedAt) < w.cfg.PollInterval {
+	if w.tracked && !w.trackAgain.Load() && head == w.trackedHead && time.Since(w.trackedAt) < w.cfg.PollInterval {
 		return nil
 	}
 	began := time.Now()
-	w.trackAgain = false
+	w.trackAgain.Store(false)
 	open, err := w.m.store.TransactionsByStatus(ctx, w.id, []string{coffer.TxPending, coffer.TxMined}, 2000)
 	if err != nil {
 		return err
@@ -849,6 +935,10 @@ func (w *worker) track(ctx context.Context) error {
 	var changes []coffer.TxChange
 	var receipts []*types.Receipt
 	defer func() { w.updateAll(ctx, changes, receipts) }()
+	// The decisions (re-send, replace) hold mu; recording the receipts
+	// (deferred above, so after the unlock) does not.
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	for i, tx := range open {
 		if ctx.Err() != nil {
 			return nil
@@ -971,7 +1061,7 @@ func (w *worker) updateAll(ctx context.Context, cs []coffer.TxChange, receipts [
 	}
 	fresh, err := w.m.store.UpdateTransactions(ctx, cs)
 	if err != nil {
-		w.trackAgain = true // the receipts are read again at the next round
+		w.trackAgain.Store(true) // the receipts are read again at the next pass
 		if len(cs) == 1 {
 			w.m.log.Error("txm: record transaction status", "tx", cs[0].ID, "err", err)
 			return
