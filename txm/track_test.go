@@ -38,13 +38,14 @@ func TestTrackWaitsForABlock(t *testing.T) {
 	e.cc.PollInterval = time.Hour // only wake-ups start sends and passes
 	m, _ := e.run()
 	w := m.chains[chainID]
-	// wake notifies the worker and waits until the sender has read the
-	// queue and the tracker has begun a look at the head (the previous
-	// look is then over: it is one goroutine).
+	// wake notifies the sender and wakes the tracker, and waits until the
+	// sender has read the queue and the tracker has begun a look at the
+	// head (the previous look is then over: it is one goroutine).
 	wake := func() {
 		t.Helper()
 		sends, looks := rc.queuedReads.Load(), w.trackCalls.Load()
 		m.Notify(chainID)
+		w.wakeTracker() // as a broadcast does
 		deadline := time.Now().Add(30 * time.Second)
 		for rc.queuedReads.Load() == sends || w.trackCalls.Load() == looks {
 			if time.Now().After(deadline) {

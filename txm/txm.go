@@ -230,12 +230,10 @@ func (m *Manager) Client(chainID uint64) *chain.Client {
 	return nil
 }
 
-// Notify wakes the worker of chainID: new work is queued. The tracker looks
-// at the head too (one call; a pass only if a block came).
+// Notify wakes the sender of chainID: new work is queued.
 func (m *Manager) Notify(chainID uint64) {
 	if w := m.chains[chainID]; w != nil {
 		w.wakeUp()
-		w.wakeTracker()
 	}
 }
 
