@@ -74,10 +74,12 @@ const (
 	// lingerSiblings is the number of signing requests in custody from
 	// which the writer lingers; lingerTarget caps the queue that ends the
 	// wait early; auditLinger bounds how long a free writer waits for more
-	// records before taking a batch.
+	// records before taking a batch (1 ms rather than 0.3: in three
+	// alternating bench sign pairs at 32 clients it gave 2–15 % more
+	// signatures per second, p99 unchanged).
 	lingerSiblings = 4
 	lingerTarget   = 32
-	auditLinger    = 300 * time.Microsecond
+	auditLinger    = time.Millisecond
 )
 
 type auditBatchAppender interface {
