@@ -186,7 +186,6 @@ func benchProfiles(path, tracePath string) (stop func(), err error) {
 	return stop, nil
 }
 
-// benchCPU is the process's user+system CPU time so far.
 // benchIdle is the Go scheduler's idle time so far: P time with no goroutine
 // to run (runtime/metrics, an estimate), summed over GOMAXPROCS.
 func benchIdle() time.Duration {
@@ -198,6 +197,7 @@ func benchIdle() time.Duration {
 	return time.Duration(m[0].Value.Float64() * float64(time.Second))
 }
 
+// benchCPU is the process's user+system CPU time so far.
 func benchCPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
@@ -247,8 +247,10 @@ func benchEmbedded(ctx context.Context, w io.Writer, parent string, persistChain
 }
 
 // benchCreateCost says what creating a small file costs under dir: every
-// mint stores its metadata as one, and on some machines (sandboxes watching a
-// tree) that is 50× dearer in one directory than in another on the same disk.
+// mint stores its metadata as one, and on an ext4 without a journal it is
+// up to 50× dearer for minutes after many files were deleted nearby (the
+// allocator skips recently freed inodes one by one), as benchmarks and tests
+// do when they remove their temp directories.
 func benchCreateCost(dir string) string {
 	const n = 50
 	probe := filepath.Join(dir, "create-probe")
@@ -366,7 +368,8 @@ type SignReport struct {
 	RawAll     float64       // crypto.Sign/s on GOMAXPROCS goroutines
 	RatePerSec float64
 	// The machine's floor (--floor): the same clients against a handler
-	// that only answers, and libsecp256k1's sign plus recovery on one core.
+	// that only answers, and libsecp256k1's sign plus the local backend's
+	// self-check on one core.
 	FloorRate float64       // requests/s
 	FloorCPU  time.Duration // process CPU per request (clients, server, kernel)
 	SignCheck time.Duration // one sign and the local backend's self-check, one core
@@ -639,8 +642,8 @@ func benchRawSign(ctx context.Context, n int, d time.Duration) float64 {
 // benchFloor measures what this machine allows sign-hash at best, with
 // nothing of coffer in the way: o's clients against a plain net/http server
 // whose handler reads the request and answers a body of sign-hash's size,
-// and one libsecp256k1 signature plus the recovery that checks it, on one
-// core. Their CPU per request together bounds the rate before JSON, auth,
+// and one libsecp256k1 signature plus the check the local backend makes of
+// it, on one core. Their CPU per request together bounds the rate before JSON, auth,
 // policy and audit.
 func benchFloor(ctx context.Context, o signOpts, rep *SignReport) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -165,13 +165,12 @@ func readBenchResponse(br *bufio.Reader, buf []byte) (benchResponse, []byte, err
 	case length < 0:
 		// No length: the body runs to the end of the connection.
 		r.close = true
-		var b bytes.Buffer
-		b.Write(buf[:0])
-		if _, err := b.ReadFrom(br); err != nil {
+		body, err := io.ReadAll(br)
+		if err != nil {
 			return r, buf, err
 		}
-		r.body = b.Bytes()
-		return r, r.body, nil
+		r.body = body
+		return r, body, nil
 	}
 	if cap(buf) < length {
 		buf = make([]byte, length)
