@@ -89,16 +89,17 @@ func TestAuditLingerCountsFromTheFreeWriter(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1e9, 0)}
 	b := &auditBatcher{now: clk.now, linger: time.Hour}
 	g := newGate()
-	for range 8 { // 8 signing requests in custody: the writer waits for 4 records
+	for range 8 { // 8 signing requests in custody: the writer waits for want records
 		b.enter()
 	}
+	want := lingerWant(8)
 	var wg sync.WaitGroup
 	var queued atomic.Int64
-	for range 4 {
+	for range want {
 		appendAsync(b, g, &wg, &queued)
 	}
-	if n := nextSize(t, g); n != 4 {
-		t.Fatalf("first batch of %d records, want 4", n)
+	if n := nextSize(t, g); n != want {
+		t.Fatalf("first batch of %d records, want %d", n, want)
 	}
 	// While that batch is being written, one record arrives and waits far
 	// longer than the linger.
@@ -107,11 +108,11 @@ func TestAuditLingerCountsFromTheFreeWriter(t *testing.T) {
 	clk.add(2 * time.Hour)
 	g.release <- struct{}{}
 	// Its writer, free now, still waits for the others.
-	for range 3 {
+	for range want - 1 {
 		appendAsync(b, g, &wg, &queued)
 	}
-	if n := nextSize(t, g); n != 4 {
-		t.Fatalf("second batch of %d records, want 4 (the lone record was written on its own)", n)
+	if n := nextSize(t, g); n != want {
+		t.Fatalf("second batch of %d records, want %d (the lone record was written on its own)", n, want)
 	}
 	g.release <- struct{}{}
 	wg.Wait()
@@ -129,13 +130,14 @@ func TestAuditLingerUsesThePeak(t *testing.T) {
 	for range 8 { // all gone for a moment
 		b.leave()
 	}
+	want := lingerWant(8)
 	var wg sync.WaitGroup
 	var queued atomic.Int64
-	for range 4 {
+	for range want {
 		appendAsync(b, g, &wg, &queued)
 	}
-	if n := nextSize(t, g); n != 4 {
-		t.Fatalf("batch of %d records, want 4", n)
+	if n := nextSize(t, g); n != want {
+		t.Fatalf("batch of %d records, want %d", n, want)
 	}
 	g.release <- struct{}{}
 	wg.Wait()
@@ -170,7 +172,7 @@ func TestAuditNoLingerAtLowConcurrency(t *testing.T) {
 }
 
 func TestLingerWant(t *testing.T) {
-	for conc, want := range map[int64]int{0: 0, 1: 0, lingerSiblings - 1: 0, lingerSiblings: 2, 7: 3, 64: 32, 1000: lingerTarget} {
+	for conc, want := range map[int64]int{0: 0, 1: 0, lingerSiblings - 1: 0, lingerSiblings: 3, 7: 5, 32: 24, 64: lingerTarget, 1000: lingerTarget} {
 		if got := lingerWant(conc); got != want {
 			t.Errorf("lingerWant(%d) = %d, want %d", conc, got, want)
 		}
