@@ -148,21 +148,18 @@ func (b *Backend) PublicKey(ctx context.Context, keyID string) ([]byte, error) {
 	return bytes.Clone(rec.PublicKey), nil
 }
 
-// SignDigest signs digest with keyID using libsecp256k1 and checks that the
-// signature is canonical and recovers to the key before returning it (with
-// keys.CheckOwnSignature, which uses the private key to prove it at half the
-// cost of recovering).
+// SignDigest signs digest with keyID using libsecp256k1 and proves that the
+// signature is canonical and recovers to the key before returning it
+// (keys.SignOwn, which uses the signature's nonce and the private key to
+// prove it at a third of the cost of recovering).
 func (b *Backend) SignDigest(ctx context.Context, keyID string, digest [32]byte) ([]byte, error) {
 	e, err := b.load(ctx, keyID)
 	if err != nil {
 		return nil, err
 	}
-	sig, err := crypto.Sign(digest[:], e.priv)
+	sig, err := keys.SignOwn(digest, &e.seckey, e.pub)
 	if err != nil {
-		return nil, fmt.Errorf("local keys: key %s: sign: %w", keyID, err)
-	}
-	if err := keys.CheckOwnSignature(digest, sig, e.pub, &e.seckey); err != nil {
-		return nil, fmt.Errorf("local keys: key %s: self-check failed: %w", keyID, err)
+		return nil, fmt.Errorf("local keys: key %s: %w", keyID, err)
 	}
 	return sig, nil
 }
@@ -331,7 +328,7 @@ func rewrap(ctx context.Context, ks coffer.KeyStore, rec *coffer.KeyRecord, old,
 // reliable wipe anyway.
 type entry struct {
 	priv   *ecdsa.PrivateKey
-	seckey [32]byte // priv's scalar, for keys.CheckOwnSignature
+	seckey [32]byte // priv's scalar, for keys.SignOwn
 	pub    []byte   // uncompressed; priv's public key, checked when decrypted
 }
 

@@ -1,0 +1,5 @@
+//go:build !cgo
+
+package keys
+
+const cgoBuild = false
