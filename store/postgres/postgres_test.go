@@ -92,3 +92,7 @@ func BenchmarkCreateMint(b *testing.B) {
 func BenchmarkCreateMintParallel(b *testing.B) {
 	storetest.BenchCreateMintParallel(b, open(b, testenv.PostgresDSN(b)))
 }
+
+func BenchmarkMintLifecycle(b *testing.B) {
+	storetest.BenchMintLifecycle(b, open(b, testenv.PostgresDSN(b)))
+}

@@ -157,3 +157,7 @@ func TestBackgroundCheckpoint(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func BenchmarkMintLifecycle(b *testing.B) {
+	storetest.BenchMintLifecycle(b, open(b, filepath.Join(b.TempDir(), "coffer.db")))
+}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"math/big"
 	"sync/atomic"
 	"testing"
 
@@ -63,4 +64,52 @@ func BenchCreateMintParallel(b *testing.B, s coffer.Store) {
 			}
 		}
 	})
+}
+
+// BenchMintLifecycle measures the store's part of one mint from request to
+// confirmed, as the API, the transaction manager and the indexer drive it on
+// the embedded chain: CreateMint; AssignNonces for runs of 32; the receipts
+// recorded as confirmed with their token, 8 changes per UpdateTransactions
+// (the transaction manager's maxUpdate); the Transfer logs applied per block
+// of 32. Each op is one mint. It closes s.
+func BenchMintLifecycle(b *testing.B, s coffer.Store) {
+	defer s.Close()
+	c, ctx0 := newCollection("bench")
+	ok(b, s.CreateCollection(ctx, c, ctx0))
+	contract := address(77)
+	ok(b, s.UpdateCollection(ctx, c.ID, coffer.CollectionDeployed, &contract))
+	const run, maxUpdate = 32, 8
+	sign := signer("bench")
+	block := uint64(0)
+	b.ResetTimer()
+	for done := 0; done < b.N; done += run {
+		n := min(run, b.N-done)
+		ids := make([]string, n)
+		mints := make([]*coffer.Mint, n)
+		for i := range n {
+			m, tx := newMint(c.ID, "")
+			ok(b, s.CreateMint(ctx, m, tx))
+			ids[i], mints[i] = tx.ID, m
+		}
+		sent, err := s.AssignNonces(ctx, ids, sign)
+		ok(b, err)
+		block++
+		bh := hashOf("block", block)
+		var changes []coffer.TxChange
+		transfers := make([]coffer.Transfer, n)
+		for i, t := range sent {
+			token := big.NewInt(int64(done + i + 1))
+			changes = append(changes, coffer.TxChange{ID: t.ID, Update: coffer.TxUpdate{Status: coffer.TxConfirmed,
+				BlockNumber: ptr(block), BlockHash: &bh, Hash: t.Hash, GasUsed: ptr(uint64(280000)), TokenID: token}})
+			transfers[i] = coffer.Transfer{ChainID: 1, Contract: contract, TokenID: token, To: mints[i].To, TxHash: *t.Hash,
+				BlockNumber: block, BlockHash: bh, LogIndex: uint(i), TokenURI: mints[i].TokenURI}
+		}
+		for len(changes) > 0 {
+			k := min(maxUpdate, len(changes))
+			_, err := s.UpdateTransactions(ctx, changes[:k])
+			ok(b, err)
+			changes = changes[k:]
+		}
+		ok(b, s.ApplyTransfers(ctx, 1, transfers, block, bh))
+	}
 }

@@ -773,6 +773,23 @@ func testAttemptsAndUpdates(t *testing.T, s coffer.Store) {
 		got.Error != "" || !got.UpdatedAt.After(first.UpdatedAt.Add(-time.Second)) {
 		t.Fatalf("after UpdateTransaction: %+v", got)
 	}
+	// The same hash again (the mined attempt is current now) keeps its
+	// bytes and fees; a change without a status appends no event.
+	events := func() int {
+		evs, err := s.Events(ctx, coffer.EventFilter{Limit: 500})
+		ok(t, err)
+		return len(evs)
+	}
+	before := events()
+	ok(t, s.UpdateTransaction(ctx, tx.ID, coffer.TxUpdate{Hash: &h1, GasUsed: ptr(uint64(21001))}))
+	got, err = s.Transaction(ctx, tx.ID)
+	ok(t, err)
+	if got.Status != coffer.TxMined || *got.Hash != h1 || !bytes.Equal(got.Raw, first.Raw) || got.FeeCap.Int64() != 3e9 || *got.GasUsed != 21001 {
+		t.Fatalf("after the same hash again: %+v", got)
+	}
+	if n := events(); n != before {
+		t.Fatalf("%d events after an update without a status, want %d", n, before)
+	}
 	// Nil fields stay; an empty status stays.
 	ok(t, s.UpdateTransaction(ctx, tx.ID, coffer.TxUpdate{Error: ptr("reverted")}))
 	got, err = s.Transaction(ctx, tx.ID)
