@@ -46,6 +46,9 @@ type Dialect struct {
 	// SQLite allows one writer at a time anyway; queueing on a mutex is far
 	// cheaper than sleeping in the busy handler.
 	SerializeWrites bool
+	// LastInsertID: the driver reports an INSERT's rowid (sql.Result's
+	// LastInsertId), so an insert needs no RETURNING clause for it.
+	LastInsertID bool
 	// Time encodes a UTC, microsecond-truncated time as a query argument.
 	Time func(time.Time) any
 	// ErrorCode classifies a driver error: coffer.ECONFLICT for a unique
