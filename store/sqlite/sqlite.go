@@ -32,7 +32,7 @@ var Dialect = sqlstore.Dialect{
 	// the only writer, across processes too.
 	SerializeWrites: true,
 	SignOutsideTx:   true,
-	LastInsertID:    true,
+	CostlyReturning: true,
 	Time:            func(t time.Time) any { return t.UTC().Format(timeFormat) },
 	ErrorCode:       errorCode,
 }

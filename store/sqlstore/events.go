@@ -30,7 +30,7 @@ func (s *DB) appendEvent(ctx context.Context, q querier, e *coffer.Event) error 
 	args := []any{e.ID, e.Type, e.Subject, o[0], o[1], []byte(e.Data), at}
 	var seq int64
 	var err error
-	if s.d.LastInsertID {
+	if s.d.CostlyReturning {
 		// seq is the rowid: no RETURNING (SQLite runs it through a
 		// temporary table).
 		var res sql.Result

@@ -269,10 +269,8 @@ func (s *DB) updateMint(ctx context.Context, tx *sql.Tx, by, key string, u coffe
 	if u.Error != nil {
 		set += `, error = ` + w.arg(*u.Error)
 	}
-	// RETURNING: the mint as updated, for its event (one statement fewer
-	// than reading it again).
-	m, err := scanMint(s.prep(tx).QueryRowContext(ctx, `UPDATE mints SET `+set+` WHERE id = `+w.arg(id)+
-		` RETURNING `+mintCols, w.args...))
+	// The mint as updated, for its event.
+	m, err := scanMint(s.updateRow(ctx, tx, "mints", set, &w, id, mintCols))
 	if err != nil {
 		return nil, s.wrap(err, "update mint %s", id)
 	}

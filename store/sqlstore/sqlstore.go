@@ -11,6 +11,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -46,9 +47,10 @@ type Dialect struct {
 	// SQLite allows one writer at a time anyway; queueing on a mutex is far
 	// cheaper than sleeping in the busy handler.
 	SerializeWrites bool
-	// LastInsertID: the driver reports an INSERT's rowid (sql.Result's
-	// LastInsertId), so an insert needs no RETURNING clause for it.
-	LastInsertID bool
+	// CostlyReturning: RETURNING costs more than a second statement (SQLite
+	// runs it through a temporary table), so an insert takes its rowid from
+	// the result's LastInsertId and an update reads its row back by id.
+	CostlyReturning bool
 	// Time encodes a UTC, microsecond-truncated time as a query argument.
 	Time func(time.Time) any
 	// ErrorCode classifies a driver error: coffer.ECONFLICT for a unique
@@ -247,3 +249,27 @@ func (s *DB) Migrate(ctx context.Context) ([]string, error) {
 	}
 	return applied, nil
 }
+
+// updateRow runs UPDATE table SET set WHERE id = idArg (w holds the
+// arguments) and returns the row as updated, cols of it: with RETURNING, or
+// where that is costly as a second statement, which the same transaction q
+// makes see the update. No such row scans as sql.ErrNoRows.
+func (s *DB) updateRow(ctx context.Context, q querier, table, set string, w *where, id, cols string) interface{ Scan(...any) error } {
+	update := `UPDATE ` + table + ` SET ` + set + ` WHERE id = ` + w.arg(id)
+	if !s.d.CostlyReturning {
+		return s.prep(q).QueryRowContext(ctx, update+` RETURNING `+cols, w.args...)
+	}
+	res, err := s.prep(q).ExecContext(ctx, update, w.args...)
+	if err != nil {
+		return errRow{err}
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return errRow{cmp.Or(err, sql.ErrNoRows)}
+	}
+	return s.prep(q).QueryRowContext(ctx, `SELECT `+cols+` FROM `+table+` WHERE id = $1`, id)
+}
+
+// errRow is a row that fails to scan with err.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }

@@ -366,9 +366,8 @@ func (s *DB) updateTx(ctx context.Context, tx *sql.Tx, id string, u coffer.TxUpd
 			set += `, ` + col + ` = COALESCE(` + att(col) + `, ` + col + `)`
 		}
 	}
-	// RETURNING: the row as updated, for the event and the caller.
-	t, err := scanTx(s.prep(tx).QueryRowContext(ctx, `UPDATE transactions SET `+set+` WHERE id = `+w.arg(id)+
-		` RETURNING `+txCols, w.args...))
+	// The row as updated, for the event and the caller.
+	t, err := scanTx(s.updateRow(ctx, tx, "transactions", set, &w, id, txCols))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, coffer.Errorf(coffer.ENOTFOUND, "transaction %s not found", id)
 	}
