@@ -10,8 +10,8 @@ import (
 
 // SignOwn signs digest with seckey, the private key of pub, as the local
 // backend does, and returns the signature only once it has proved that it is
-// canonical and recovers to pub (DESIGN principle 1) — at a third of the cost
-// of recovering it.
+// canonical and recovers to pub (DESIGN principle 1) — at about half the
+// cost of recovering it.
 //
 // Recovery computes Q = r⁻¹·(s·R − z·G), where R is the point with x = r and
 // y parity V: two multiplications, one of them by a variable point. The

@@ -151,7 +151,7 @@ func (b *Backend) PublicKey(ctx context.Context, keyID string) ([]byte, error) {
 // SignDigest signs digest with keyID using libsecp256k1 and proves that the
 // signature is canonical and recovers to the key before returning it
 // (keys.SignOwn, which uses the signature's nonce and the private key to
-// prove it at a third of the cost of recovering).
+// prove it at about half the cost of recovering).
 func (b *Backend) SignDigest(ctx context.Context, keyID string, digest [32]byte) ([]byte, error) {
 	e, err := b.load(ctx, keyID)
 	if err != nil {

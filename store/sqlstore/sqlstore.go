@@ -250,10 +250,10 @@ func (s *DB) Migrate(ctx context.Context) ([]string, error) {
 	return applied, nil
 }
 
-// updateRow runs UPDATE table SET set WHERE id = idArg (w holds the
-// arguments) and returns the row as updated, cols of it: with RETURNING, or
-// where that is costly as a second statement, which the same transaction q
-// makes see the update. No such row scans as sql.ErrNoRows.
+// updateRow runs UPDATE table SET set WHERE id = id (w holds set's
+// arguments) and returns cols of the row as updated: with RETURNING, or
+// where that is costly with a second statement in the same transaction q.
+// No such row scans as sql.ErrNoRows.
 func (s *DB) updateRow(ctx context.Context, q querier, table, set string, w *where, id, cols string) interface{ Scan(...any) error } {
 	update := `UPDATE ` + table + ` SET ` + set + ` WHERE id = ` + w.arg(id)
 	if !s.d.CostlyReturning {
