@@ -26,25 +26,26 @@
 //
 // A pending transaction owns its nonce until one of its attempts is mined.
 // Every signed version is an attempt (Store.AddAttempt, persisted before it
-// is broadcast) and the receipts of all attempts are asked for each round:
+// is broadcast) and the receipts of all attempts are asked for each pass:
 // exactly one can be mined, and the record's hash, fees and raw bytes become
 // that attempt's.
 //
 // # Rounds
 //
-// Each chain has one worker. A round (on a wake-up from Notify, or every
-// PollInterval) prices the queue once (eth_feeHistory, FeeSpeed; see
+// Each chain has one worker of two goroutines. The sender's round (on a
+// wake-up from Notify, or every PollInterval) prices the queue once (eth_feeHistory, FeeSpeed; see
 // chain.SuggestFeesFor), estimates gas concurrently (GasBuffer), and takes
 // each sender's run of queued transactions, in queue order, through
 // Store.AssignNonces: consecutive nonces, signed concurrently (custody's
 // audit records group-commit) and stored in one store transaction per run
-// of up to 128 — a signer's refusal fails that transaction and the rest of
+// of up to 32 (maxAssign) — a signer's refusal fails that transaction and the rest of
 // the run is assigned again, so nonces stay contiguous. Only then is
 // everything signed broadcast, in nonce order, as JSON-RPC batches of
 // eth_sendRawTransaction (chain.Client.SendRawBatch), each answer
 // classified as for a single send; the node receives the run together and
-// packs it into few blocks. Then the round follows pending and mined
-// transactions (replacements and cancels are signed and sent one by one):
+// packs it into few blocks. Meanwhile the tracker, the worker's other
+// goroutine, follows pending and mined transactions (replacements and
+// cancels are signed and sent one by one):
 //   - first sight in this process (a restart): re-broadcast the same bytes;
 //   - every Rebroadcast: the same bytes again;
 //   - newest attempt older than ResubmitAfter, or the node said

@@ -11,7 +11,7 @@ var cores = runtime.GOMAXPROCS(0)
 
 // signingProcs gives the commands that sign one P more than there are cores,
 // unless GOMAXPROCS is set in the environment. Signing runs in C
-// (libsecp256k1 through cgo, 25–50 µs a call, two calls a signature), and a
+// (libsecp256k1 through cgo, 45–55 µs a signature with its proof), and a
 // goroutine in a cgo call keeps its P until the runtime's monitor hands it
 // off: under signing load on 2 cores that left about 0.2 of them idle while
 // Go counted every P busy. With one more P the OS fills those gaps: +5–10 %

@@ -25,29 +25,11 @@ func (s *DB) appendEvent(ctx context.Context, q querier, e *coffer.Event) error 
 	stamp(&e.CreatedAt)
 	o := append(slices.Clone(e.Owners), "", "")
 	at := s.tm(e.CreatedAt)
-	const insert = `INSERT INTO events (id, type, subject, owner1, owner2, data, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`
-	args := []any{e.ID, e.Type, e.Subject, o[0], o[1], []byte(e.Data), at}
-	var seq int64
-	var err error
-	if s.d.CostlyReturning {
-		// seq is the rowid: no RETURNING (SQLite runs it through a
-		// temporary table).
-		var res sql.Result
-		if res, err = s.prep(q).ExecContext(ctx, insert, args...); err == nil {
-			var n int64
-			if n, err = res.RowsAffected(); err == nil && n == 0 {
-				return nil // the same event again (a transfer indexed twice)
-			}
-			if err == nil {
-				seq, err = res.LastInsertId()
-			}
-		}
-	} else {
-		err = s.prep(q).QueryRowContext(ctx, insert+` RETURNING seq`, args...).Scan(&seq)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil // the same event again (a transfer indexed twice)
-		}
+	seq, err := s.insertKey(ctx, q, `INSERT INTO events (id, type, subject, owner1, owner2, data, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`, "seq",
+		e.ID, e.Type, e.Subject, o[0], o[1], []byte(e.Data), at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // the same event again (a transfer indexed twice)
 	}
 	if err != nil {
 		return s.wrap(err, "event %s", e.ID)

@@ -269,6 +269,26 @@ func (s *DB) updateRow(ctx context.Context, q querier, table, set string, w *whe
 	return s.prep(q).QueryRowContext(ctx, `SELECT `+cols+` FROM `+table+` WHERE id = $1`, id)
 }
 
+// insertKey runs insert (ON CONFLICT DO NOTHING) and returns the new row's
+// integer key column key: with RETURNING, or where that is costly the
+// rowid the driver reports (key must then be the rowid). A conflict, no
+// row inserted, is sql.ErrNoRows.
+func (s *DB) insertKey(ctx context.Context, q querier, insert, key string, args ...any) (int64, error) {
+	var k int64
+	if !s.d.CostlyReturning {
+		err := s.prep(q).QueryRowContext(ctx, insert+` RETURNING `+key, args...).Scan(&k)
+		return k, err
+	}
+	res, err := s.prep(q).ExecContext(ctx, insert, args...)
+	if err != nil {
+		return 0, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return 0, cmp.Or(err, sql.ErrNoRows)
+	}
+	return res.LastInsertId()
+}
+
 // errRow is a row that fails to scan with err.
 type errRow struct{ err error }
 

@@ -103,7 +103,11 @@ func testEventsOutbox(t *testing.T, s coffer.Store) {
 	// AppendEvent: others' events, de-duplicated by id.
 	low := &coffer.Event{ID: "evt_low1", Type: coffer.EventLowBalance, Subject: "platform:1", Data: json.RawMessage(`{"chain_id":1}`)}
 	ok(t, s.AppendEvent(ctx, low))
-	ok(t, s.AppendEvent(ctx, &coffer.Event{ID: "evt_low1", Type: coffer.EventLowBalance, Subject: "platform:1", Data: json.RawMessage(`{}`)}))
+	again := &coffer.Event{ID: "evt_low1", Type: coffer.EventLowBalance, Subject: "platform:1", Data: json.RawMessage(`{}`)}
+	ok(t, s.AppendEvent(ctx, again))
+	if again.Seq != 0 {
+		t.Fatalf("an event not stored (its id exists) got seq %d", again.Seq)
+	}
 	if got := allEvents(t, s, coffer.EventFilter{After: all[len(all)-1].Seq}); len(got) != 1 || got[0].ID != "evt_low1" || got[0].Seq != low.Seq {
 		t.Fatalf("appended: %v", eventTypes(got))
 	}
