@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -17,17 +18,17 @@ import (
 // The outbox. Events of transactions, mints and transfers are appended by the
 // store methods that change them, inside their store transaction, so an
 // event exists if and only if its change was committed; each event gets one
-// pending delivery per subscribed webhook in that same transaction.
+// pending delivery per subscribed webhook in that same transaction, from a
+// trigger on events (migration 0010).
 
-// appendEvent writes e and its deliveries with q (a write transaction).
+// appendEvent writes e (and so its deliveries) with q (a write transaction).
 func (s *DB) appendEvent(ctx context.Context, q querier, e *coffer.Event) error {
 	defaultID(&e.ID, "evt")
 	stamp(&e.CreatedAt)
 	o := append(slices.Clone(e.Owners), "", "")
-	at := s.tm(e.CreatedAt)
 	seq, err := s.insertKey(ctx, q, `INSERT INTO events (id, type, subject, owner1, owner2, data, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`, "seq",
-		e.ID, e.Type, e.Subject, o[0], o[1], []byte(e.Data), at)
+		e.ID, e.Type, e.Subject, o[0], o[1], []byte(e.Data), s.tm(e.CreatedAt))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // the same event again (a transfer indexed twice)
 	}
@@ -35,24 +36,56 @@ func (s *DB) appendEvent(ctx context.Context, q querier, e *coffer.Event) error 
 		return s.wrap(err, "event %s", e.ID)
 	}
 	e.Seq = seq
-	_, err = s.prep(q).ExecContext(ctx, `INSERT INTO webhook_deliveries (webhook_id, event_seq, subject, status, attempts, next_attempt_at, created_at)
-		SELECT webhook_id, $1, $2, $3, 0, $4, $5 FROM webhook_events WHERE pattern IN ($6, $7, '*')
-		ON CONFLICT (webhook_id, event_seq) DO NOTHING`,
-		seq, e.Subject, coffer.DeliveryPending, at, at, e.Type, coffer.EventFamily(e.Type))
-	return s.wrap(err, "deliveries of event %s", e.ID)
+	return nil
 }
 
 // walletOwner is the user owning the custodial wallet a ("" when none).
+// A wallet's owner never changes and wallets are never deleted, so a found
+// owner is cached (an event names the owners of the wallets it involves:
+// four lookups per mint otherwise); "none" is not, since the wallet may be
+// created later.
 func (s *DB) walletOwner(ctx context.Context, q querier, a common.Address) (string, error) {
 	if a == (common.Address{}) {
 		return "", nil
+	}
+	if owner, ok := s.owners.get(a); ok {
+		return owner, nil
 	}
 	var owner string
 	err := s.prep(q).QueryRowContext(ctx, `SELECT owner_id FROM wallets WHERE address = $1`, addr(a)).Scan(&owner)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
-	return owner, s.wrap(err, "owner of wallet %s", a.Hex())
+	if err != nil {
+		return "", s.wrap(err, "owner of wallet %s", a.Hex())
+	}
+	s.owners.put(a, owner)
+	return owner, nil
+}
+
+// ownerCache maps wallet addresses to their owners, up to maxOwners
+// entries (then it starts over: a cache, not a copy of the table).
+type ownerCache struct {
+	mu sync.RWMutex
+	m  map[common.Address]string
+}
+
+const maxOwners = 1 << 16
+
+func (c *ownerCache) get(a common.Address) (string, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	owner, ok := c.m[a]
+	return owner, ok
+}
+
+func (c *ownerCache) put(a common.Address, owner string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxOwners {
+		c.m = make(map[common.Address]string)
+	}
+	c.m[a] = owner
 }
 
 // txEvent appends "transaction.<status>" for the transaction id as q sees it

@@ -290,6 +290,10 @@ func (s *DB) updateMint(ctx context.Context, tx *sql.Tx, by, key string, u coffe
 func (s *DB) ApplyTransfers(ctx context.Context, chainID uint64, transfers []coffer.Transfer, block uint64, h common.Hash) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		at := s.tm(now())
+		var put struct { // the block last recorded: a block's transfers come together
+			number uint64
+			hash   common.Hash
+		}
 		for _, t := range transfers {
 			if t.TokenID == nil || t.TokenID.Sign() < 0 {
 				return coffer.Errorf(coffer.EINVALID, "transfer without a token id")
@@ -320,10 +324,11 @@ func (s *DB) ApplyTransfers(ctx context.Context, chainID uint64, transfers []cof
 			if err != nil {
 				return s.wrap(err, "transfer %s/%d", t.TxHash.Hex(), t.LogIndex)
 			}
-			if t.BlockHash != (common.Hash{}) {
+			if t.BlockHash != (common.Hash{}) && (t.BlockNumber != put.number || t.BlockHash != put.hash) {
 				if err := s.putBlock(ctx, tx, chainID, t.BlockNumber, t.BlockHash); err != nil {
 					return err
 				}
+				put.number, put.hash = t.BlockNumber, t.BlockHash
 			}
 			t.ChainID = chainID
 			if err := s.transferEvent(ctx, tx, t); err != nil {

@@ -67,8 +67,9 @@ type DB struct {
 	senders     [64]sync.Mutex // AssignNonce per sender, see senderLock
 	assignSlots chan struct{}
 
-	stmts stmtCache // prepared hot queries; stmts.go
-	group txGroup   // group commit of small writes; group.go
+	stmts  stmtCache  // prepared hot queries; stmts.go
+	group  txGroup    // group commit of small writes; group.go
+	owners ownerCache // wallet owners; events.go
 
 	bg     sync.WaitGroup // Background's goroutines
 	bgStop context.CancelFunc
