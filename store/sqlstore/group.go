@@ -86,9 +86,29 @@ func (s *DB) lead() {
 }
 
 // commitGroup runs calls in one transaction and returns each one's outcome;
-// the caller holds s.mu.
+// the caller holds the write lock. The calls run one after the other with
+// nothing between them, which is what almost every group is: each call's
+// statements succeed. Should one fail, the transaction is rolled back and
+// the group runs again with each call inside its own SAVEPOINT, so that one
+// failing call is undone alone and the others commit. (Two statements per
+// call, SAVEPOINT and RELEASE, cost more than the rare second run; a call's
+// function may run twice, so it sets the same fields each time.)
 func (s *DB) commitGroup(calls []*groupCall) []error {
-	errs := make([]error, len(calls))
+	if len(calls) > 1 {
+		if errs, ok := s.runGroup(calls, false); ok {
+			return errs
+		}
+	}
+	errs, _ := s.runGroup(calls, true)
+	return errs
+}
+
+// runGroup runs calls in one transaction, each in a savepoint if
+// savepoints, and commits it. Without savepoints a failing call rolls the
+// transaction back and runGroup reports !ok: nothing is stored and nobody
+// has an outcome yet.
+func (s *DB) runGroup(calls []*groupCall, savepoints bool) (errs []error, ok bool) {
+	errs = make([]error, len(calls))
 	all := func(err error) []error {
 		for i := range errs {
 			if errs[i] == nil {
@@ -99,7 +119,7 @@ func (s *DB) commitGroup(calls []*groupCall) []error {
 	}
 	tx, err := s.db.BeginTx(context.Background(), nil)
 	if err != nil {
-		return all(s.wrap(err, "begin transaction"))
+		return all(s.wrap(err, "begin transaction")), true
 	}
 	ran := 0
 	for i, c := range calls {
@@ -108,13 +128,20 @@ func (s *DB) commitGroup(calls []*groupCall) []error {
 			continue
 		}
 		ctx := context.WithoutCancel(c.ctx)
-		if len(calls) == 1 {
-			errs[i] = c.run(ctx, tx)
-			break
+		if !savepoints || len(calls) == 1 {
+			if errs[i] = c.run(ctx, tx); errs[i] != nil {
+				_ = tx.Rollback()
+				if len(calls) == 1 {
+					return errs, true
+				}
+				return nil, false
+			}
+			ran++
+			continue
 		}
 		if _, err := tx.ExecContext(ctx, `SAVEPOINT g`); err != nil {
 			_ = tx.Rollback()
-			return all(s.wrap(err, "savepoint"))
+			return all(s.wrap(err, "savepoint")), true
 		}
 		if errs[i] = c.run(ctx, tx); errs[i] != nil {
 			// Undo this call's statements only. Should the engine have
@@ -122,28 +149,24 @@ func (s *DB) commitGroup(calls []*groupCall) []error {
 			// the group is stored.
 			if _, err := tx.ExecContext(ctx, `ROLLBACK TO g`); err != nil {
 				_ = tx.Rollback()
-				return all(fmt.Errorf("sqlstore: group transaction lost after %w (rollback to savepoint: %v)", errs[i], err))
+				return all(fmt.Errorf("sqlstore: group transaction lost after %w (rollback to savepoint: %v)", errs[i], err)), true
 			}
 		} else {
 			ran++
 		}
 		if _, err := tx.ExecContext(ctx, `RELEASE g`); err != nil {
 			_ = tx.Rollback()
-			return all(s.wrap(err, "release savepoint"))
+			return all(s.wrap(err, "release savepoint")), true
 		}
 	}
-	if len(calls) == 1 && errs[0] != nil {
+	if ran == 0 {
 		_ = tx.Rollback()
-		return errs
-	}
-	if ran == 0 && len(calls) > 1 {
-		_ = tx.Rollback()
-		return errs
+		return errs, true
 	}
 	if err := tx.Commit(); err != nil {
-		return all(s.wrap(err, "commit"))
+		return all(s.wrap(err, "commit")), true
 	}
-	return errs
+	return errs, true
 }
 
 // run calls the function; a panic becomes its error, so that it fails its
