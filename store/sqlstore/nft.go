@@ -237,16 +237,19 @@ func (s *DB) followMint(ctx context.Context, tx *sql.Tx, t *coffer.Transaction, 
 }
 
 // updateMint applies u to the mint whose column by ("id" or "tx_id") is key,
-// inside tx, and appends its event when the status changed.
+// inside tx, and appends its event when the status changed. The row is read
+// first (locked, where the engine locks rows) and updated here as in the
+// table, so the event needs no second read.
 func (s *DB) updateMint(ctx context.Context, tx *sql.Tx, by, key string, u coffer.MintUpdate) (*coffer.Mint, error) {
-	var id, before string // a change of status is an event
-	var noToken bool      // the token id is new: the collection's minted count moves
-	if err := s.prep(tx).QueryRowContext(ctx, `SELECT id, status, token_id IS NULL FROM mints WHERE `+by+` = $1`+s.d.ForUpdate, key).Scan(&id, &before, &noToken); err != nil {
+	m, err := scanMint(s.prep(tx).QueryRowContext(ctx, `SELECT `+mintCols+` FROM mints WHERE `+by+` = $1`+s.d.ForUpdate, key))
+	if err != nil {
 		if by == "tx_id" {
 			return nil, s.notFound(err, "mint of transaction %s", key)
 		}
 		return nil, s.notFound(err, "mint %s", key)
 	}
+	before := m.Status          // a change of status is an event
+	noToken := m.TokenID == nil // the token id is new: the collection's minted count moves
 	if u.Status != "" {
 		// Confirmed and failed are final: a late report from another
 		// process that saw the transaction earlier must not move the
@@ -256,30 +259,33 @@ func (s *DB) updateMint(ctx context.Context, tx *sql.Tx, by, key string, u coffe
 		}
 	}
 	var w where
-	set := `updated_at = ` + w.arg(s.tm(now()))
+	m.UpdatedAt = now()
+	set := `updated_at = ` + w.arg(s.tm(m.UpdatedAt))
 	if u.Status != "" {
 		set += `, status = ` + w.arg(u.Status)
+		m.Status = u.Status
 	}
 	if u.TxHash != nil {
 		set += `, tx_hash = ` + w.arg(hashPtr(u.TxHash))
+		m.TxHash = ptrTo(*u.TxHash)
 	}
 	if u.TokenID != nil {
 		set += `, token_id = ` + w.arg(bigArg(u.TokenID))
+		m.TokenID = new(big.Int).Set(u.TokenID)
 	}
 	if u.Error != nil {
 		set += `, error = ` + w.arg(*u.Error)
+		m.Error = *u.Error
 	}
-	// The mint as updated, for its event.
-	m, err := scanMint(s.updateRow(ctx, tx, "mints", set, &w, id, mintCols))
-	if err != nil {
-		return nil, s.wrap(err, "update mint %s", id)
+	if _, err := s.prep(tx).ExecContext(ctx, `UPDATE mints SET `+set+` WHERE id = `+w.arg(m.ID), w.args...); err != nil {
+		return nil, s.wrap(err, "update mint %s", m.ID)
 	}
 	if noToken && u.TokenID != nil {
 		if _, err := s.prep(tx).ExecContext(ctx, `UPDATE collections SET minted = minted + 1 WHERE id = $1`, m.CollectionID); err != nil {
 			return nil, s.wrap(err, "count the mint of %s", m.CollectionID)
 		}
 	}
-	if u.Status == "" || u.Status == before {
+	if m.Status == before {
 		return m, nil
 	}
 	return m, s.mintEvent(ctx, tx, m)

@@ -327,35 +327,48 @@ func (s *DB) UpdateTransactions(ctx context.Context, cs []coffer.TxChange) ([]*c
 
 // updateTx applies u to transaction id inside tx, appends its event when the
 // status changed, and returns the row as updated (without attempts).
+//
+// The row is read first (locked, where the engine locks rows) and the
+// update is applied to it here as well as in the table, so that no second
+// read is needed for the event, unless the mined attempt is not the current
+// one: its bytes and fees then come from tx_attempts, and the row is read
+// back.
 func (s *DB) updateTx(ctx context.Context, tx *sql.Tx, id string, u coffer.TxUpdate) (*coffer.Transaction, error) {
-	var before string // the status, when u may change it: a change is an event
-	if u.Status != "" {
-		if err := s.prep(tx).QueryRowContext(ctx, `SELECT status FROM transactions WHERE id = $1`+s.d.ForUpdate, id).Scan(&before); err != nil {
-			return nil, s.notFound(err, "transaction %s", id)
-		}
+	t, err := scanTx(s.prep(tx).QueryRowContext(ctx, `SELECT `+txCols+` FROM transactions WHERE id = $1`+s.d.ForUpdate, id))
+	if err != nil {
+		return nil, s.notFound(err, "transaction %s", id)
 	}
+	before := t.Status // a change of status is an event
 	var w where
-	set := `updated_at = ` + w.arg(s.tm(now()))
+	t.UpdatedAt = now()
+	set := `updated_at = ` + w.arg(s.tm(t.UpdatedAt))
 	if u.Status != "" {
 		set += `, status = ` + w.arg(u.Status)
+		t.Status = u.Status
 	}
 	if u.BlockNumber != nil {
 		set += `, block_number = ` + w.arg(u64Ptr(u.BlockNumber))
+		t.BlockNumber = ptrTo(*u.BlockNumber)
 	}
 	if u.BlockHash != nil {
 		set += `, block_hash = ` + w.arg(hashPtr(u.BlockHash))
+		t.BlockHash = ptrTo(*u.BlockHash)
 	}
 	if u.GasUsed != nil {
 		set += `, gas_used = ` + w.arg(u64Ptr(u.GasUsed))
+		t.GasUsed = ptrTo(*u.GasUsed)
 	}
 	if u.ContractAddress != nil {
 		set += `, contract_address = ` + w.arg(addrPtr(u.ContractAddress))
+		t.ContractAddress = ptrTo(*u.ContractAddress)
 	}
 	if u.Error != nil {
 		set += `, error = ` + w.arg(*u.Error)
+		t.Error = *u.Error
 	}
-	if u.Hash != nil {
-		// The mined attempt becomes current, with its bytes and fees.
+	if u.Hash != nil && (t.Hash == nil || *t.Hash != *u.Hash) {
+		// Another attempt was mined: it becomes current, with its bytes and
+		// fees (the latest attempt with that hash).
 		h := w.arg(hash(*u.Hash))
 		txID := w.arg(id)
 		att := func(col string) string {
@@ -365,16 +378,13 @@ func (s *DB) updateTx(ctx context.Context, tx *sql.Tx, id string, u coffer.TxUpd
 		for _, col := range []string{"raw", "gas_price", "fee_cap", "tip_cap"} {
 			set += `, ` + col + ` = COALESCE(` + att(col) + `, ` + col + `)`
 		}
-	}
-	// The row as updated, for the event and the caller.
-	t, err := scanTx(s.updateRow(ctx, tx, "transactions", set, &w, id, txCols))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, coffer.Errorf(coffer.ENOTFOUND, "transaction %s not found", id)
-	}
-	if err != nil {
+		if t, err = scanTx(s.updateRow(ctx, tx, "transactions", set, &w, id, txCols)); err != nil {
+			return nil, s.wrap(err, "update transaction %s", id)
+		}
+	} else if _, err := s.prep(tx).ExecContext(ctx, `UPDATE transactions SET `+set+` WHERE id = `+w.arg(id), w.args...); err != nil {
 		return nil, s.wrap(err, "update transaction %s", id)
 	}
-	if u.Status != before {
+	if t.Status != before {
 		if err := s.appendEvent(ctx, tx, coffer.TransactionEvent(t)); err != nil {
 			return nil, err
 		}
@@ -386,6 +396,9 @@ func (s *DB) updateTx(ctx context.Context, tx *sql.Tx, id string, u coffer.TxUpd
 	}
 	return t, nil
 }
+
+// ptrTo is a pointer to a copy of v.
+func ptrTo[T any](v T) *T { return &v }
 
 func (s *DB) TransactionsByID(ctx context.Context, ids []string) ([]*coffer.Transaction, error) {
 	got, err := queryIn(ctx, s, "read transactions", `SELECT `+txCols+` FROM transactions WHERE id IN (?)`, ids, anyOf, scanTx)

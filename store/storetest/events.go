@@ -30,6 +30,22 @@ func allEvents(t *testing.T, s coffer.Store, f coffer.EventFilter) []*coffer.Eve
 // testEventsOutbox: the store appends an event with every change of a
 // transaction's or mint's status and with every transfer, in order, visible
 // to their owners; the same transfer indexed again is the same event.
+// lastEventIs checks that the newest event of want's subject has want's type
+// and data: the row as the store holds it now, when the change that
+// appended the event was the row's last.
+func lastEventIs(t *testing.T, s coffer.Store, want *coffer.Event) {
+	t.Helper()
+	var last *coffer.Event
+	for _, e := range allEvents(t, s, coffer.EventFilter{}) {
+		if e.Subject == want.Subject {
+			last = e
+		}
+	}
+	if last == nil || last.Type != want.Type || string(last.Data) != string(want.Data) {
+		t.Fatalf("last event of %s:\n%+v\nwant %s %s", want.Subject, last, want.Type, want.Data)
+	}
+}
+
 func testEventsOutbox(t *testing.T, s coffer.Store) {
 	if last, err := s.LastEventSeq(ctx); err != nil || last != 0 {
 		t.Fatalf("last event of an empty outbox: %d, %v", last, err)
@@ -44,6 +60,12 @@ func testEventsOutbox(t *testing.T, s coffer.Store) {
 	ok(t, s.UpdateTransaction(ctx, tx.ID, coffer.TxUpdate{Error: ptr("just a note")})) // no status change: no event
 	// The mint moves with its transaction (pending above, mined here).
 	ok(t, s.UpdateTransaction(ctx, tx.ID, coffer.TxUpdate{Status: coffer.TxMined, BlockNumber: ptr(uint64(9)), TokenID: big.NewInt(7)}))
+	txNow, err := s.Transaction(ctx, tx.ID)
+	ok(t, err)
+	lastEventIs(t, s, coffer.TransactionEvent(txNow))
+	mNow, err := s.Mint(ctx, m.ID)
+	ok(t, err)
+	lastEventIs(t, s, coffer.MintEvent(mNow, "usr_rcpt"))
 	ok(t, s.UpdateTransaction(ctx, tx.ID, coffer.TxUpdate{Status: coffer.TxMined})) // same status: no event
 	other := newTx(1, address(5), "ev:other")
 	other.OwnerID = "usr_other"
