@@ -165,23 +165,30 @@ func (s *Service) Mint(ctx context.Context, p *coffer.Principal, collectionID st
 	if p == nil {
 		return nil, false, coffer.Errorf(coffer.EUNAUTHORIZED, "sign in to mint")
 	}
-	if m, err := s.replay(ctx, req); m != nil || err != nil {
-		return m, false, err
-	}
+	// A retry under the same idempotency key is answered with the mint the
+	// first request stored: found by the insert's unique key, or by any
+	// failure on the way (failed), whatever the request would meet now.
+	// Only where working the request out again has an effect of its own (a
+	// voucher signature, audited) is the key looked up first.
 	c, err := s.store.Collection(ctx, collectionID)
 	if err != nil {
-		return nil, false, err
+		return s.failed(ctx, req, err)
+	}
+	if c.MintMode == coffer.MintModeVoucher {
+		if m, err := s.replay(ctx, req); m != nil || err != nil {
+			return m, false, err
+		}
 	}
 	if c.Status != coffer.CollectionDeployed || c.Address == nil {
-		return nil, false, coffer.Errorf(coffer.ECONFLICT, "collection %s is %s; mint once its deployment is mined", c.ID, c.Status)
+		return s.failed(ctx, req, coffer.Errorf(coffer.ECONFLICT, "collection %s is %s; mint once its deployment is mined", c.ID, c.Status))
 	}
 	doc, err := ValidateMetadata(req.Metadata, s.cfg.MaxMetadataBytes)
 	if err != nil {
-		return nil, false, err
+		return s.failed(ctx, req, err)
 	}
 	to, err := s.recipient(ctx, p, req.To)
 	if err != nil {
-		return nil, false, err
+		return s.failed(ctx, req, err)
 	}
 	key := MetadataKey(doc)
 	// The metadata is stored while the node estimates the mint: they do not
@@ -204,6 +211,7 @@ func (s *Service) Mint(ctx context.Context, p *coffer.Principal, collectionID st
 	}
 	if c.MintMode == coffer.MintModeVoucher {
 		if tx.Data, err = s.voucherCall(ctx, p, c, mintID, to, uri, now); err != nil {
+			putErr()
 			return nil, false, err
 		}
 		tx.From = to // the recipient redeems the voucher: msg.sender == to
@@ -215,19 +223,13 @@ func (s *Service) Mint(ctx context.Context, p *coffer.Principal, collectionID st
 	}
 	err = s.preflight(ctx, tx)
 	if perr := putErr(); perr != nil {
-		return nil, false, perr
+		return s.failed(ctx, req, perr)
 	}
 	if err != nil {
-		return nil, false, err
+		return s.failed(ctx, req, err)
 	}
 	if err := s.store.CreateMint(ctx, m, tx); err != nil {
-		if coffer.ErrorCode(err) == coffer.ECONFLICT && req.IdempotencyKey != "" {
-			// Lost a race with the same key: answer like the winner.
-			if prior, rerr := s.replay(ctx, req); prior != nil || rerr != nil {
-				return prior, false, rerr
-			}
-		}
-		return nil, false, err
+		return s.failed(ctx, req, err)
 	}
 	s.txm.Notify(c.ChainID)
 	return m, true, nil
@@ -271,6 +273,17 @@ func (s *Service) voucherCall(ctx context.Context, p *coffer.Principal, c *coffe
 
 // replay returns the mint an idempotency key already created, or a conflict
 // when the key was used with a different request.
+// failed answers a mint request that failed before its mint was stored:
+// with the mint an earlier request under the same idempotency key stored,
+// if there is one (this request is its retry, or it lost a race with it),
+// else with err.
+func (s *Service) failed(ctx context.Context, req MintRequest, err error) (*coffer.Mint, bool, error) {
+	if prior, rerr := s.replay(ctx, req); prior != nil || rerr != nil {
+		return prior, false, rerr
+	}
+	return nil, false, err
+}
+
 func (s *Service) replay(ctx context.Context, req MintRequest) (*coffer.Mint, error) {
 	if req.IdempotencyKey == "" {
 		return nil, nil
