@@ -29,6 +29,9 @@ type Client struct {
 	timeout time.Duration // per call and URL
 	retries int           // rounds over every URL after the first, for transient errors
 	backoff time.Duration // before the first retry; doubles each time
+	// noBlockReceipts: a node answered that it has no eth_getBlockReceipts;
+	// Blocks asks no more.
+	noBlockReceipts atomic.Bool
 }
 
 // Retry tuning of new clients.
@@ -326,11 +329,12 @@ func (c *Client) Receipts(ctx context.Context, hashes []common.Hash) ([]*types.R
 }
 
 func (c *Client) receipts(ctx context.Context, hashes []common.Hash, out []*types.Receipt) error {
-	return c.do(ctx, func(ctx context.Context, _ *ethclient.Client, rc *rpc.Client) error {
+	got := make([]*rpcReceipt, len(hashes))
+	err := c.do(ctx, func(ctx context.Context, _ *ethclient.Client, rc *rpc.Client) error {
 		batch := make([]rpc.BatchElem, len(hashes))
 		for i, h := range hashes {
-			out[i] = nil
-			batch[i] = rpc.BatchElem{Method: "eth_getTransactionReceipt", Args: []any{h}, Result: &out[i]}
+			got[i] = nil
+			batch[i] = rpc.BatchElem{Method: "eth_getTransactionReceipt", Args: []any{h}, Result: &got[i]}
 		}
 		if err := rc.BatchCallContext(ctx, batch); err != nil {
 			return err
@@ -345,6 +349,266 @@ func (c *Client) receipts(ctx context.Context, hashes []common.Hash, out []*type
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	for i, d := range got {
+		out[i] = nil
+		if d != nil {
+			if out[i], err = d.receipt(); err != nil {
+				return fmt.Errorf("chain: receipt of %s: %w", hashes[i], err)
+			}
+		}
+	}
+	return nil
+}
+
+// rpcReceipt and rpcLog decode a receipt as types.Receipt's UnmarshalJSON
+// does (the same fields, the same required ones), in one pass over the
+// JSON: that one parses each receipt's and each log's bytes again, twice
+// the work for a mint's receipt.
+type rpcReceipt struct {
+	Type              *hexutil.Uint64 `json:"type"`
+	PostState         *hexutil.Bytes  `json:"root"`
+	Status            *hexutil.Uint64 `json:"status"`
+	CumulativeGasUsed *hexutil.Uint64 `json:"cumulativeGasUsed"`
+	Bloom             *types.Bloom    `json:"logsBloom"`
+	Logs              []*rpcLog       `json:"logs"`
+	TxHash            *common.Hash    `json:"transactionHash"`
+	ContractAddress   *common.Address `json:"contractAddress"`
+	GasUsed           *hexutil.Uint64 `json:"gasUsed"`
+	EffectiveGasPrice *hexutil.Big    `json:"effectiveGasPrice"`
+	BlobGasUsed       *hexutil.Uint64 `json:"blobGasUsed"`
+	BlobGasPrice      *hexutil.Big    `json:"blobGasPrice"`
+	BlockHash         *common.Hash    `json:"blockHash"`
+	BlockNumber       *hexutil.Big    `json:"blockNumber"`
+	TransactionIndex  *hexutil.Uint   `json:"transactionIndex"`
+}
+
+type rpcLog struct {
+	Address        *common.Address `json:"address"`
+	Topics         []common.Hash   `json:"topics"`
+	Data           *hexutil.Bytes  `json:"data"`
+	BlockNumber    *hexutil.Uint64 `json:"blockNumber"`
+	TxHash         *common.Hash    `json:"transactionHash"`
+	TxIndex        *hexutil.Uint   `json:"transactionIndex"`
+	BlockHash      *common.Hash    `json:"blockHash"`
+	BlockTimestamp *hexutil.Uint64 `json:"blockTimestamp"`
+	Index          *hexutil.Uint   `json:"logIndex"`
+	Removed        *bool           `json:"removed"`
+}
+
+func (d *rpcReceipt) receipt() (*types.Receipt, error) {
+	switch {
+	case d.CumulativeGasUsed == nil:
+		return nil, errors.New("missing required field 'cumulativeGasUsed' for Receipt")
+	case d.Bloom == nil:
+		return nil, errors.New("missing required field 'logsBloom' for Receipt")
+	case d.Logs == nil:
+		return nil, errors.New("missing required field 'logs' for Receipt")
+	case d.TxHash == nil:
+		return nil, errors.New("missing required field 'transactionHash' for Receipt")
+	case d.GasUsed == nil:
+		return nil, errors.New("missing required field 'gasUsed' for Receipt")
+	}
+	r := &types.Receipt{CumulativeGasUsed: uint64(*d.CumulativeGasUsed), Bloom: *d.Bloom, TxHash: *d.TxHash, GasUsed: uint64(*d.GasUsed),
+		Logs: make([]*types.Log, len(d.Logs))}
+	for i, dl := range d.Logs {
+		if dl == nil {
+			continue
+		}
+		l, err := dl.log()
+		if err != nil {
+			return nil, err
+		}
+		r.Logs[i] = l
+	}
+	if d.Type != nil {
+		r.Type = uint8(*d.Type)
+	}
+	if d.PostState != nil {
+		r.PostState = *d.PostState
+	}
+	if d.Status != nil {
+		r.Status = uint64(*d.Status)
+	}
+	if d.ContractAddress != nil {
+		r.ContractAddress = *d.ContractAddress
+	}
+	if d.EffectiveGasPrice != nil {
+		r.EffectiveGasPrice = (*big.Int)(d.EffectiveGasPrice)
+	}
+	if d.BlobGasUsed != nil {
+		r.BlobGasUsed = uint64(*d.BlobGasUsed)
+	}
+	if d.BlobGasPrice != nil {
+		r.BlobGasPrice = (*big.Int)(d.BlobGasPrice)
+	}
+	if d.BlockHash != nil {
+		r.BlockHash = *d.BlockHash
+	}
+	if d.BlockNumber != nil {
+		r.BlockNumber = (*big.Int)(d.BlockNumber)
+	}
+	if d.TransactionIndex != nil {
+		r.TransactionIndex = uint(*d.TransactionIndex)
+	}
+	return r, nil
+}
+
+func (d *rpcLog) log() (*types.Log, error) {
+	switch {
+	case d.Address == nil:
+		return nil, errors.New("missing required field 'address' for Log")
+	case d.Topics == nil:
+		return nil, errors.New("missing required field 'topics' for Log")
+	case d.Data == nil:
+		return nil, errors.New("missing required field 'data' for Log")
+	case d.TxHash == nil:
+		return nil, errors.New("missing required field 'transactionHash' for Log")
+	}
+	l := &types.Log{Address: *d.Address, Topics: d.Topics, Data: *d.Data, TxHash: *d.TxHash}
+	if d.BlockNumber != nil {
+		l.BlockNumber = uint64(*d.BlockNumber)
+	}
+	if d.TxIndex != nil {
+		l.TxIndex = uint(*d.TxIndex)
+	}
+	if d.BlockHash != nil {
+		l.BlockHash = *d.BlockHash
+	}
+	if d.BlockTimestamp != nil {
+		l.BlockTimestamp = uint64(*d.BlockTimestamp)
+	}
+	if d.Index != nil {
+		l.Index = uint(*d.Index)
+	}
+	if d.Removed != nil {
+		l.Removed = *d.Removed
+	}
+	return l, nil
+}
+
+// Block is a block as a transaction tracker reads it: which block it is,
+// the one it follows, its transactions' hashes in order and, where asked
+// for, their receipts.
+type Block struct {
+	Number     uint64
+	Hash       common.Hash
+	ParentHash common.Hash
+	TxHashes   []common.Hash
+	Receipts   []*types.Receipt // aligned with TxHashes; nil where not asked for
+}
+
+// rpcBlock is what Head and Blocks decode of eth_getBlockByNumber(n, false).
+type rpcBlock struct {
+	Number       hexutil.Uint64 `json:"number"`
+	Hash         common.Hash    `json:"hash"`
+	ParentHash   common.Hash    `json:"parentHash"`
+	Transactions []common.Hash  `json:"transactions"`
+}
+
+func (b *rpcBlock) block() Block {
+	return Block{Number: uint64(b.Number), Hash: b.Hash, ParentHash: b.ParentHash, TxHashes: b.Transactions}
+}
+
+// Head returns the latest block, without receipts. Its hash is the node's
+// (a header decoded and hashed again differs on chains with extra fields).
+func (c *Client) Head(ctx context.Context) (Block, error) {
+	var b *rpcBlock
+	err := c.do(ctx, func(ctx context.Context, _ *ethclient.Client, rc *rpc.Client) error {
+		b = nil
+		return rc.CallContext(ctx, &b, "eth_getBlockByNumber", "latest", false)
+	})
+	if err != nil {
+		return Block{}, err
+	}
+	if b == nil {
+		return Block{}, fmt.Errorf("chain %d: no latest block: %w", c.id, ethereum.NotFound)
+	}
+	return b.block(), nil
+}
+
+// maxBlocks bounds Blocks' range: two calls per block in one batch.
+const maxBlocks = 256
+
+// Blocks reads blocks from..to (at most maxBlocks) in one JSON-RPC batch:
+// each block's header and transaction hashes (eth_getBlockByNumber) and,
+// with want set, its receipts (eth_getBlockReceipts), of which those of
+// transactions want accepts are returned. The answer is one chain as one
+// node saw it: each block is the parent of the next, and each decoded
+// receipt is of its transaction in that block; otherwise (a reorganisation
+// while the batch ran, a block the node does not have) the error is
+// ErrInconsistent. A node without eth_getBlockReceipts answers
+// ErrUnsupported, and the client does not ask it again.
+func (c *Client) Blocks(ctx context.Context, from, to uint64, want func(common.Hash) bool) ([]Block, error) {
+	if to < from || to-from >= maxBlocks {
+		return nil, fmt.Errorf("chain: blocks %d to %d: at most %d at once", from, to, maxBlocks)
+	}
+	if want != nil && c.noBlockReceipts.Load() {
+		return nil, ErrUnsupported
+	}
+	n := int(to - from + 1)
+	hdrs := make([]*rpcBlock, n)
+	rcpts := make([][]rpcReceipt, n)
+	var batch []rpc.BatchElem
+	for i := range n {
+		num := hexutil.Uint64(from + uint64(i))
+		batch = append(batch, rpc.BatchElem{Method: "eth_getBlockByNumber", Args: []any{num, false}, Result: &hdrs[i]})
+		if want != nil {
+			batch = append(batch, rpc.BatchElem{Method: "eth_getBlockReceipts", Args: []any{num}, Result: &rcpts[i]})
+		}
+	}
+	if err := c.BatchCall(ctx, batch); err != nil {
+		return nil, err
+	}
+	for _, e := range batch {
+		switch {
+		case e.Error == nil:
+		case errors.Is(e.Error, rpc.ErrMissingBatchResponse):
+			return nil, fmt.Errorf("%w: %s: %v", ErrTransport, e.Method, e.Error)
+		case e.Method == "eth_getBlockReceipts" && Classify(e.Error) == ErrUnsupported:
+			c.noBlockReceipts.Store(true)
+			return nil, fmt.Errorf("%w: eth_getBlockReceipts: %v", ErrUnsupported, e.Error)
+		default:
+			return nil, fmt.Errorf("%s: %w", e.Method, e.Error)
+		}
+	}
+	out := make([]Block, n)
+	for i, h := range hdrs {
+		num := from + uint64(i)
+		if h == nil || uint64(h.Number) != num {
+			return nil, fmt.Errorf("%w: block %d not found", ErrInconsistent, num)
+		}
+		out[i] = h.block()
+		if i > 0 && h.ParentHash != out[i-1].Hash {
+			return nil, fmt.Errorf("%w: block %d (%s) does not follow %s", ErrInconsistent, num, h.Hash, out[i-1].Hash)
+		}
+		if want == nil {
+			continue
+		}
+		// null: the block is gone since its header was read.
+		if rcpts[i] == nil || len(rcpts[i]) != len(h.Transactions) {
+			return nil, fmt.Errorf("%w: block %d: %d receipts for %d transactions", ErrInconsistent, num, len(rcpts[i]), len(h.Transactions))
+		}
+		for j, th := range h.Transactions {
+			if !want(th) {
+				continue
+			}
+			r, err := rcpts[i][j].receipt()
+			if err != nil {
+				return nil, fmt.Errorf("chain: receipt %d of block %d: %w", j, num, err)
+			}
+			if r.TxHash != th || r.BlockHash != h.Hash {
+				return nil, fmt.Errorf("%w: receipt %d of block %d (%s) is of %s in block %s", ErrInconsistent, j, num, h.Hash, r.TxHash, r.BlockHash)
+			}
+			if out[i].Receipts == nil {
+				out[i].Receipts = make([]*types.Receipt, len(h.Transactions))
+			}
+			out[i].Receipts[j] = r
+		}
+	}
+	return out, nil
 }
 
 func redactURL(u string) string {

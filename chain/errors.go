@@ -25,11 +25,13 @@ var (
 	ErrReverted               = errors.New("execution reverted")
 	ErrTransport              = errors.New("node unreachable")
 	ErrGasLimit               = errors.New("gas limit too high or too low")
+	ErrUnsupported            = errors.New("method not supported by the node")
+	ErrInconsistent           = errors.New("blocks read do not form one chain")
 	ErrOther                  = errors.New("node error")
 )
 
 var kinds = []error{ErrNonceTooLow, ErrNonceTooHigh, ErrAlreadyKnown, ErrReplacementUnderpriced, ErrUnderpriced,
-	ErrInsufficientFunds, ErrRateLimited, ErrReverted, ErrTransport, ErrGasLimit, ErrOther}
+	ErrInsufficientFunds, ErrRateLimited, ErrReverted, ErrTransport, ErrGasLimit, ErrUnsupported, ErrInconsistent, ErrOther}
 
 // Classify returns the kind of a node error (nil for nil). It looks at
 // JSON-RPC codes first and falls back to the phrases geth, anvil, erigon,
@@ -71,6 +73,8 @@ func Classify(err error) error {
 			return ErrReverted
 		case -32005, 429:
 			return ErrRateLimited
+		case -32601, -32004: // JSON-RPC "method not found", EIP-1474 "method not supported"
+			return ErrUnsupported
 		}
 	}
 	msg := strings.ToLower(err.Error())
@@ -99,6 +103,9 @@ func Classify(err error) error {
 		strings.Contains(msg, "gas limit reached"), strings.Contains(msg, "intrinsic gas too high"),
 		strings.Contains(msg, "gas limit is greater than the block gas limit"):
 		return ErrGasLimit
+	case strings.Contains(msg, "method not found"), strings.Contains(msg, "does not exist/is not available"),
+		strings.Contains(msg, "method not supported"), strings.Contains(msg, "unsupported method"):
+		return ErrUnsupported
 	case strings.Contains(msg, "connection refused"), strings.Contains(msg, "connection reset"),
 		strings.Contains(msg, "eof"), strings.Contains(msg, "broken pipe"), strings.Contains(msg, "no such host"),
 		strings.Contains(msg, "i/o timeout"):

@@ -57,7 +57,10 @@ var classifyCases = []struct {
 	{"provider", rpc.HTTPError{StatusCode: 502, Status: "502 Bad Gateway"}, ErrTransport},
 	{"any", context.DeadlineExceeded, ErrTransport},
 	{"any", fmt.Errorf("post: %w", errors.New("dial tcp 127.0.0.1:1: connect: connection refused")), ErrTransport},
-	{"any", rpcErr{-32601, "the method eth_foo does not exist/is not available"}, ErrOther},
+	{"geth", rpcErr{-32601, "the method eth_getBlockReceipts does not exist/is not available"}, ErrUnsupported},
+	{"besu", rpcErr{-32601, "Method not found"}, ErrUnsupported},
+	{"provider", rpcErr{-32004, "Method not supported"}, ErrUnsupported},
+	{"provider", errors.New("Unsupported method: eth_getBlockReceipts. See available methods at https://docs.example/"), ErrUnsupported},
 }
 
 func TestClassify(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 	"math/big"
 	"time"
 
-	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/cofferhq/coffer"
@@ -259,16 +258,16 @@ func (m *Manager) Cancel(ctx context.Context, id string) (*coffer.Transaction, e
 // fails it with the reason, before any nonce is taken. An outage delays
 // transactions; it does not stop the API from taking them.
 func (m *Manager) Preflight(ctx context.Context, tx *coffer.Transaction) error {
-	c := m.Client(tx.ChainID)
-	if c == nil {
+	w := m.chains[tx.ChainID]
+	if w == nil {
 		return coffer.Errorf(coffer.EINVALID, "chain %d is not configured", tx.ChainID)
 	}
 	pctx, cancel := context.WithTimeout(ctx, PreflightTimeout)
-	gas, err := c.EstimateGas(pctx, ethereum.CallMsg{From: tx.From, To: tx.To, Value: tx.Value, Data: tx.Data})
+	gas, err := w.estimate(pctx, tx)
 	cancel()
 	if err == nil {
 		if tx.Gas == 0 {
-			tx.Gas = uint64(float64(gas) * m.chains[tx.ChainID].cfg.GasBuffer) // the worker need not estimate again
+			tx.Gas = gas // the worker need not estimate again
 		}
 		return nil
 	}

@@ -26,9 +26,11 @@
 //
 // A pending transaction owns its nonce until one of its attempts is mined.
 // Every signed version is an attempt (Store.AddAttempt, persisted before it
-// is broadcast) and the receipts of all attempts are asked for each pass:
-// exactly one can be mined, and the record's hash, fees and raw bytes become
-// that attempt's.
+// is broadcast) and all are followed: exactly one can be mined, and the
+// record's hash, fees and raw bytes become that attempt's. The tracker
+// finds them in the receipts of each new block (eth_getBlockReceipts), and
+// asks for every attempt's receipt by hash when the blocks cannot be
+// trusted to continue what it saw (see track).
 //
 // # Rounds
 //
@@ -260,10 +262,11 @@ func (m *Manager) emit(ctx context.Context, changes []Change) {
 }
 
 type worker struct {
-	m    *Manager
-	id   uint64
-	cfg  ChainConfig
-	wake chan struct{}
+	m     *Manager
+	id    uint64
+	cfg   ChainConfig
+	wake  chan struct{}
+	hints gasHints // the last estimate per call shape (estimate)
 
 	// The worker is two goroutines: the sender signs and broadcasts what is
 	// queued (sendLoop), the tracker follows what is pending to its receipt
@@ -290,14 +293,25 @@ type worker struct {
 	bumpNow  map[string]bool // the node wants more than the current attempt pays
 	heldLog  time.Time       // last warning that fees are above the cap
 
-	// The last complete receipts pass (track, tracker only): at which head
-	// and when; and whether something since needs the next pass to look
-	// again anyway.
-	trackedHead uint64
-	trackedAt   time.Time
-	tracked     bool
-	trackAgain  atomic.Bool
-	trackCalls  atomic.Int64 // tests: calls of track, passes or not
+	// The last complete receipts pass (track, tracker only): the head it
+	// saw (number and hash) and when; whether the next pass may read only
+	// the blocks after that head (chained: that pass saw every open
+	// transaction), and from a few before it (overlap: it asked by hash);
+	// when the last hash pass was, and whether the node lacks
+	// eth_getBlockReceipts. And whether something since needs the next
+	// pass to look again anyway (trackAgain), or to ask by hash (trackFull).
+	trackedHead     uint64
+	trackedHash     common.Hash
+	trackedAt       time.Time
+	tracked         bool
+	chained         bool
+	overlap         bool
+	fullAt          time.Time
+	noBlockReceipts bool
+	blockLog        time.Time // last warning that reading by block failed
+	trackAgain      atomic.Bool
+	trackFull       atomic.Bool
+	trackCalls      atomic.Int64 // tests: calls of track, passes or not
 
 	users map[common.Address]bool // gas tank: senders that are users' custodial wallets
 	// The platform wallet's last balance (gas tank), read by PlatformBalances.
@@ -650,13 +664,43 @@ func valueOf(tx *coffer.Transaction) *big.Int {
 	return tx.Value
 }
 
+// estimate asks the node for tx's gas plus GasBuffer.
 func (w *worker) estimate(ctx context.Context, tx *coffer.Transaction) (uint64, error) {
-	g, err := w.cfg.Client.EstimateGas(ctx, ethereum.CallMsg{From: tx.From, To: tx.To, Value: tx.Value, Data: tx.Data})
+	g, err := w.estimateGas(ctx, tx)
 	if err != nil {
 		return 0, err
 	}
 	return uint64(float64(g) * w.cfg.GasBuffer), nil
 }
+
+// estimateGas asks the node for tx's gas, offering the last estimate of a
+// call of the same shape as the limit to start from (see gasHints).
+func (w *worker) estimateGas(ctx context.Context, tx *coffer.Transaction) (uint64, error) {
+	msg := ethereum.CallMsg{From: tx.From, To: tx.To, Value: tx.Value, Data: tx.Data}
+	key, hinted := hintOf(tx)
+	var g uint64
+	err := errNoHint
+	if hinted {
+		if msg.Gas = w.hints.get(key); msg.Gas != 0 {
+			g, err = w.cfg.Client.EstimateGas(ctx, msg)
+			if k := chain.Classify(err); k == chain.ErrTransport || k == chain.ErrRateLimited {
+				return 0, err // no answer: asking again without the hint would wait as long again
+			}
+		}
+	}
+	if err != nil {
+		msg.Gas = 0
+		if g, err = w.cfg.Client.EstimateGas(ctx, msg); err != nil {
+			return 0, err
+		}
+	}
+	if hinted {
+		w.hints.put(key, g)
+	}
+	return g, nil
+}
+
+var errNoHint = errors.New("no gas hint")
 
 func (w *worker) sign(ctx context.Context, t *coffer.Transaction, nonce, gas uint64, fees chain.Fees) (*coffer.TxAttempt, error) {
 	value := t.Value
@@ -745,6 +789,11 @@ func (w *worker) sent(ctx context.Context, tx *coffer.Transaction, err error) er
 	kind := chain.Classify(err)
 	if kind != nil && kind != chain.ErrAlreadyKnown {
 		w.trackAgain.Store(true) // the next pass must not wait for a block (track)
+	}
+	if kind == chain.ErrNonceTooLow {
+		// Something is mined at this nonce, maybe this transaction in a
+		// block a block pass has left behind: the next pass asks by hash.
+		w.trackFull.Store(true)
 	}
 	if kind != chain.ErrNonceTooLow {
 		delete(w.nonceLow, tx.ID)
@@ -876,58 +925,98 @@ func attemptKind(tx *coffer.Transaction, h common.Hash) string {
 
 // track follows pending and mined transactions to confirmation.
 //
-// A pass reads every open transaction and asks the node for all their
-// receipts, so it is skipped while nothing can have changed: the head is
-// where the last complete pass saw it (no block, so no receipt came or went),
-// that pass is less than PollInterval old (the timers of pending — re-sends,
+// A pass reads every open transaction and learns which are mined from the
+// blocks since the last complete pass (a block pass): their headers and
+// receipts in one JSON-RPC batch (chain.Client.Blocks), matched against
+// the attempts of the pending ones; mined ones, waiting for their depth,
+// have their receipts asked for by hash. Under load that is one
+// eth_getBlockReceipts per block instead of a receipt lookup per attempt
+// and pass, most of them null. Blocks are trusted only as a continuation:
+// they must chain onto the head the last complete pass saw and end at the
+// head this pass began at, which is read before the open transactions — a
+// transaction is stored before it is broadcast, so one stored after that
+// read is mined after that head. Otherwise — the first pass, a
+// reorganisation, a head more than maxTrackBlocks ahead, a node without
+// eth_getBlockReceipts, more open transactions than one read takes, a
+// failed recording, a "nonce too low" answer, or fullEvery since the last —
+// the pass asks for every attempt's receipt by hash (a hash pass), which
+// also sees a block that left the chain under a mined transaction.
+//
+// A pass is skipped while nothing can have changed: the head is the block
+// the last complete pass saw (no block, so no receipt came or went), that
+// pass is less than PollInterval old (the timers of pending — re-sends,
 // replacements — and other processes' transactions are looked at at least
 // that often) and no broadcast since asked for a follow-up. Rounds woken by
-// every new request would otherwise cost a pass each, thousands of receipts
-// on a chain with 12-second blocks. (A reorg that replaces the head with
-// another block at the same height is seen at the next block or within
-// PollInterval.)
+// every new request would otherwise cost a pass each. (A reorganisation
+// that replaces the head with another block at the same height changes its
+// hash: the next call passes.)
 func (w *worker) track(ctx context.Context) error {
 	w.trackCalls.Add(1)
-	head, err := w.cfg.Client.HeadNumber(ctx)
+	head, err := w.cfg.Client.Head(ctx)
 	if err != nil {
 		return err
 	}
-	if w.tracked && !w.trackAgain.Load() && head == w.trackedHead && time.Since(w.trackedAt) < w.cfg.PollInterval {
+	if w.tracked && !w.trackAgain.Load() && head.Number == w.trackedHead && head.Hash == w.trackedHash && time.Since(w.trackedAt) < w.cfg.PollInterval {
 		return nil
 	}
 	began := time.Now()
 	w.trackAgain.Store(false)
-	open, err := w.m.store.TransactionsByStatus(ctx, w.id, []string{coffer.TxPending, coffer.TxMined}, 2000)
+	askedFull := w.trackFull.Swap(false)
+	complete := false // every open transaction looked at
+	byBlock, byHash := false, false
+	var open []*coffer.Transaction
+	defer func() {
+		if !complete || ctx.Err() != nil {
+			if askedFull {
+				w.trackFull.Store(true) // still owed
+			}
+			return
+		}
+		w.tracked, w.trackedHead, w.trackedHash, w.trackedAt = true, head.Number, head.Hash, began
+		// Beyond one read's limit, open transactions went unseen: their
+		// receipts may be in the blocks just passed.
+		w.chained = len(open) < maxOpen
+		w.overlap = byHash
+		if !byBlock {
+			w.fullAt = began
+		}
+	}()
+	open, err = w.m.store.TransactionsByStatus(ctx, w.id, []string{coffer.TxPending, coffer.TxMined}, maxOpen)
 	if err != nil {
 		return err
 	}
-	complete := false // every open transaction looked at
-	defer func() {
-		if complete && ctx.Err() == nil {
-			w.tracked, w.trackedHead, w.trackedAt = true, head, began
-		}
-	}()
 	if len(open) == 0 {
 		complete = true
 		return nil
 	}
-	// Ask for every attempt's receipt: any of them may be the one mined.
-	var hashes []common.Hash
-	var owners []int
-	for i, tx := range open {
-		for _, h := range attemptHashes(tx) {
-			hashes, owners = append(hashes, h), append(owners, i)
+	var found []*types.Receipt
+	if !askedFull && w.chained && !w.noBlockReceipts && time.Since(w.fullAt) < fullEvery &&
+		head.Number >= w.trackedHead && head.Number-w.trackedHead <= maxTrackBlocks {
+		found, err = w.blockReceipts(ctx, head, open)
+		switch kind := chain.Classify(err); kind {
+		case nil:
+			byBlock = true
+		case chain.ErrTransport, chain.ErrRateLimited:
+			return err
+		case chain.ErrUnsupported:
+			w.noBlockReceipts = true
+			w.m.log.Info("txm: node has no eth_getBlockReceipts; asking for receipts per transaction", "chain_id", w.id, "err", err)
+		case chain.ErrInconsistent:
+			// A reorganisation, or a node behind the one that gave the
+			// head; the hash pass logs what it changes.
+			w.m.log.Debug("txm: blocks do not continue the last pass's chain; asking for receipts per transaction", "chain_id", w.id, "err", err)
+		default:
+			if time.Since(w.blockLog) >= time.Minute { // e.g. a provider's limit on a batch's size, every pass
+				w.blockLog = time.Now()
+				w.m.log.Warn("txm: reading receipts by block failed; asking per transaction", "chain_id", w.id, "err", err)
+			}
 		}
 	}
-	rcpts, err := w.cfg.Client.Receipts(ctx, hashes)
-	if err != nil {
-		return err
-	}
-	found := make([]*types.Receipt, len(open))
-	for j, r := range rcpts {
-		if r != nil {
-			found[owners[j]] = r
+	if !byBlock {
+		if found, err = w.hashReceipts(ctx, open); err != nil {
+			return err
 		}
+		byHash = true
 	}
 	// The receipts' changes are recorded together, in one store
 	// transaction, and the hooks hear them as one batch.
@@ -959,8 +1048,8 @@ func (w *worker) track(ctx context.Context) error {
 		w.forget(tx.ID)
 		status := coffer.TxMined
 		depth := uint64(0)
-		if bn := r.BlockNumber.Uint64(); head >= bn {
-			depth = head - bn + 1
+		if bn := r.BlockNumber.Uint64(); head.Number >= bn {
+			depth = head.Number - bn + 1
 		}
 		if depth >= w.cfg.Confirmations {
 			status = coffer.TxConfirmed
@@ -997,6 +1086,118 @@ func (w *worker) track(ctx context.Context) error {
 	}
 	complete = true
 	return nil
+}
+
+// Bounds of the tracker's passes (track).
+const (
+	// maxOpen is the most open transactions one pass reads.
+	maxOpen = 2000
+	// maxTrackBlocks is the most new blocks a block pass reads; further
+	// behind (a stall, a long wait for the node), a hash pass costs less.
+	maxTrackBlocks = 64
+	// trackOverlap: a block pass after a hash pass reads this many blocks
+	// up to that pass's head again. Behind a load balancer, the receipts a
+	// hash pass was answered may come from a node a few blocks behind the
+	// head another one reported.
+	trackOverlap = 4
+	// fullEvery: a hash pass at least this often. It finds what a block
+	// pass cannot see: a transaction stored after its block was read (a
+	// self-custody one mined elsewhere while it was submitted), a status
+	// moved back to pending by another process after this one saw it mined.
+	fullEvery = time.Minute
+)
+
+// hashReceipts asks for the receipt of every attempt of open, in batches;
+// found is aligned with open (nil: no attempt mined).
+func (w *worker) hashReceipts(ctx context.Context, open []*coffer.Transaction) ([]*types.Receipt, error) {
+	// Any attempt may be the one mined.
+	var hashes []common.Hash
+	var owners []int
+	for i, tx := range open {
+		for _, h := range attemptHashes(tx) {
+			hashes, owners = append(hashes, h), append(owners, i)
+		}
+	}
+	found := make([]*types.Receipt, len(open))
+	return found, w.receiptsOf(ctx, hashes, owners, found)
+}
+
+// receiptsOf asks for the receipts of hashes (batched) and sets
+// found[owners[j]] to that of hashes[j] where there is one.
+func (w *worker) receiptsOf(ctx context.Context, hashes []common.Hash, owners []int, found []*types.Receipt) error {
+	if len(hashes) == 0 {
+		return nil
+	}
+	rcpts, err := w.cfg.Client.Receipts(ctx, hashes)
+	if err != nil {
+		return err
+	}
+	for j, r := range rcpts {
+		if r != nil {
+			found[owners[j]] = r
+		}
+	}
+	return nil
+}
+
+// blockReceipts finds the receipts of open's pending transactions in the
+// blocks after the last complete pass's head up to head, and those of its
+// mined ones by hash; found is aligned with open. The blocks must continue
+// the chain that pass saw and end at head (chain.ErrInconsistent
+// otherwise).
+func (w *worker) blockReceipts(ctx context.Context, head chain.Block, open []*coffer.Transaction) ([]*types.Receipt, error) {
+	found := make([]*types.Receipt, len(open))
+	want := map[common.Hash]int{} // attempts of pending transactions: index in open
+	var hashes []common.Hash      // attempts of mined ones
+	var owners []int
+	for i, tx := range open {
+		for _, h := range attemptHashes(tx) {
+			if tx.Status == coffer.TxMined {
+				hashes, owners = append(hashes, h), append(owners, i)
+			} else {
+				want[h] = i
+			}
+		}
+	}
+	// With nothing pending, no block can hold a receipt to look for: one
+	// stored from now on is mined after head.
+	if len(want) > 0 {
+		from := w.trackedHead + 1
+		if w.overlap {
+			from -= min(trackOverlap, w.trackedHead)
+		}
+		if from > head.Number {
+			if head.Hash != w.trackedHash {
+				return nil, fmt.Errorf("%w: block %d is %s, was %s", chain.ErrInconsistent, head.Number, head.Hash, w.trackedHash)
+			}
+		} else {
+			blocks, err := w.cfg.Client.Blocks(ctx, from, head.Number, func(h common.Hash) bool { _, ok := want[h]; return ok })
+			if err != nil {
+				return nil, err
+			}
+			var last common.Hash // what the blocks say of the last pass's head
+			if from > w.trackedHead {
+				last = blocks[0].ParentHash
+			} else {
+				last = blocks[w.trackedHead-from].Hash
+			}
+			if last != w.trackedHash || blocks[len(blocks)-1].Hash != head.Hash {
+				return nil, fmt.Errorf("%w: blocks %d to %d do not lead from %s (block %d) to %s", chain.ErrInconsistent,
+					from, head.Number, w.trackedHash, w.trackedHead, head.Hash)
+			}
+			for _, b := range blocks {
+				for j, r := range b.Receipts {
+					if r != nil {
+						found[want[b.TxHashes[j]]] = r
+					}
+				}
+			}
+		}
+	}
+	if err := w.receiptsOf(ctx, hashes, owners, found); err != nil {
+		return nil, err
+	}
+	return found, nil
 }
 
 // pending handles a transaction none of whose attempts is mined: re-sent
@@ -1060,7 +1261,10 @@ func (w *worker) updateAll(ctx context.Context, cs []coffer.TxChange, receipts [
 	}
 	fresh, err := w.m.store.UpdateTransactions(ctx, cs)
 	if err != nil {
-		w.trackAgain.Store(true) // the receipts are read again at the next pass
+		// The receipts are read again at the next pass, by hash: their
+		// blocks are behind it.
+		w.trackAgain.Store(true)
+		w.trackFull.Store(true)
 		if len(cs) == 1 {
 			w.m.log.Error("txm: record transaction status", "tx", cs[0].ID, "err", err)
 			return

@@ -37,13 +37,22 @@ type env struct {
 	keys   keySigner
 	from   common.Address // a funded custodial sender
 	cc     ChainConfig
+	addr   string           // the chain's JSON-RPC over HTTP ("": in-process only)
+	funded []common.Address // funded at genesis besides from
 }
 
 func newEnv(t *testing.T, manual bool, dir string) *env {
 	t.Helper()
+	return newEnvAt(t, manual, dir, "")
+}
+
+// newEnvAt is newEnv with the chain also served over HTTP at addr, and
+// the addresses funded given ether at genesis.
+func newEnvAt(t *testing.T, manual bool, dir, addr string, funded ...common.Address) *env {
+	t.Helper()
 	key, _ := crypto.GenerateKey()
 	from := crypto.PubkeyToAddress(key.PublicKey)
-	e := &env{t: t, keys: keySigner{from: key}, from: from}
+	e := &env{t: t, keys: keySigner{from: key}, from: from, addr: addr, funded: funded}
 	e.startChain(manual, dir)
 	st, err := store.Open(context.Background(), "sqlite", filepath.Join(t.TempDir(), "c.db"))
 	if err != nil {
@@ -58,7 +67,10 @@ func newEnv(t *testing.T, manual bool, dir string) *env {
 func (e *env) startChain(manual bool, dir string) {
 	e.t.Helper()
 	alloc := map[common.Address]*big.Int{e.from: new(big.Int).Mul(big.NewInt(100), big.NewInt(params.Ether))}
-	dc, err := devchain.Start(devchain.Config{ChainID: chainID, Alloc: alloc, Manual: manual, Dir: dir, Logger: testenv.Logger()})
+	for _, a := range e.funded {
+		alloc[a] = new(big.Int).Mul(big.NewInt(100), big.NewInt(params.Ether))
+	}
+	dc, err := devchain.Start(devchain.Config{ChainID: chainID, Alloc: alloc, Manual: manual, Dir: dir, Addr: e.addr, Logger: testenv.Logger()})
 	if err != nil {
 		e.t.Fatal(err)
 	}
