@@ -271,8 +271,6 @@ func (s *Service) voucherCall(ctx context.Context, p *coffer.Principal, c *coffe
 	return s.abi.PackMintWithVoucher(to, uri, v.Nonce, v.Deadline, sig), nil
 }
 
-// replay returns the mint an idempotency key already created, or a conflict
-// when the key was used with a different request.
 // failed answers a mint request that failed before its mint was stored:
 // with the mint an earlier request under the same idempotency key stored,
 // if there is one (this request is its retry, or it lost a race with it),
@@ -284,6 +282,8 @@ func (s *Service) failed(ctx context.Context, req MintRequest, err error) (*coff
 	return nil, false, err
 }
 
+// replay returns the mint an idempotency key already created, or a conflict
+// when the key was used with a different request.
 func (s *Service) replay(ctx context.Context, req MintRequest) (*coffer.Mint, error) {
 	if req.IdempotencyKey == "" {
 		return nil, nil

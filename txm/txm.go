@@ -678,29 +678,28 @@ func (w *worker) estimate(ctx context.Context, tx *coffer.Transaction) (uint64, 
 func (w *worker) estimateGas(ctx context.Context, tx *coffer.Transaction) (uint64, error) {
 	msg := ethereum.CallMsg{From: tx.From, To: tx.To, Value: tx.Value, Data: tx.Data}
 	key, hinted := hintOf(tx)
-	var g uint64
-	err := errNoHint
 	if hinted {
 		if msg.Gas = w.hints.get(key); msg.Gas != 0 {
-			g, err = w.cfg.Client.EstimateGas(ctx, msg)
+			g, err := w.cfg.Client.EstimateGas(ctx, msg)
+			if err == nil {
+				w.hints.put(key, g)
+				return g, nil
+			}
 			if k := chain.Classify(err); k == chain.ErrTransport || k == chain.ErrRateLimited {
 				return 0, err // no answer: asking again without the hint would wait as long again
 			}
+			msg.Gas = 0
 		}
 	}
+	g, err := w.cfg.Client.EstimateGas(ctx, msg)
 	if err != nil {
-		msg.Gas = 0
-		if g, err = w.cfg.Client.EstimateGas(ctx, msg); err != nil {
-			return 0, err
-		}
+		return 0, err
 	}
 	if hinted {
 		w.hints.put(key, g)
 	}
 	return g, nil
 }
-
-var errNoHint = errors.New("no gas hint")
 
 func (w *worker) sign(ctx context.Context, t *coffer.Transaction, nonce, gas uint64, fees chain.Fees) (*coffer.TxAttempt, error) {
 	value := t.Value

@@ -766,9 +766,9 @@ func testAttemptsAndUpdates(t *testing.T, s coffer.Store) {
 	// The first attempt was mined after all.
 	ok(t, s.UpdateTransaction(ctx, tx.ID, coffer.TxUpdate{Status: coffer.TxMined, BlockNumber: ptr(uint64(10)),
 		BlockHash: ptr(hashOf("block")), Hash: &h1, GasUsed: ptr(uint64(21000)), ContractAddress: ptr(address(5))}))
-	if now, err := s.Transaction(ctx, tx.ID); err == nil {
-		lastEventIs(t, s, coffer.TransactionEvent(now)) // the older attempt's row, read back
-	}
+	now, err := s.Transaction(ctx, tx.ID)
+	ok(t, err)
+	lastEventIs(t, s, coffer.TransactionEvent(now)) // the older attempt's row, read back
 	got, err = s.Transaction(ctx, tx.ID)
 	ok(t, err)
 	if got.Status != coffer.TxMined || *got.BlockNumber != 10 || *got.BlockHash != hashOf("block") || *got.Hash != h1 ||
