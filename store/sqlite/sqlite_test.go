@@ -14,6 +14,7 @@ import (
 	"github.com/cofferhq/coffer/store/sqlite"
 	"github.com/cofferhq/coffer/store/sqlstore"
 	"github.com/cofferhq/coffer/store/storetest"
+	"golang.org/x/sync/errgroup"
 )
 
 func open(t testing.TB, path string) *sqlstore.DB {
@@ -160,4 +161,37 @@ func TestBackgroundCheckpoint(t *testing.T) {
 
 func BenchmarkMintLifecycle(b *testing.B) {
 	storetest.BenchMintLifecycle(b, open(b, filepath.Join(b.TempDir(), "coffer.db")))
+}
+
+// Writes share one connection (its page cache stays valid between them),
+// whichever goroutine makes them and whatever reads run beside them.
+func TestOneWriterConnection(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "coffer.db"))
+	ctx := context.Background()
+	var g errgroup.Group
+	for i := range 8 {
+		g.Go(func() error {
+			for j := range 20 {
+				if err := s.AppendEvent(ctx, &coffer.Event{Type: "test.writer", Subject: fmt.Sprint(i, j), Data: []byte(`{}`)}); err != nil {
+					return err
+				}
+				if _, err := s.Events(ctx, coffer.EventFilter{Limit: 5}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.SQL().Stats(); st.InUse != 1 {
+		t.Fatalf("%d connections in use at rest, want 1 (the writer's): %+v", st.InUse, st)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.SQL().Stats(); st.OpenConnections != 0 {
+		t.Fatalf("%d connections open after Close", st.OpenConnections)
+	}
 }

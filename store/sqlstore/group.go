@@ -117,7 +117,7 @@ func (s *DB) runGroup(calls []*groupCall, savepoints bool) (errs []error, ok boo
 		}
 		return errs
 	}
-	tx, err := s.db.BeginTx(context.Background(), nil)
+	tx, err := s.beginWrite(context.Background())
 	if err != nil {
 		return all(s.wrap(err, "begin transaction")), true
 	}

@@ -14,6 +14,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -63,6 +64,9 @@ type DB struct {
 	db *sql.DB
 	d  Dialect
 	mu sync.Mutex // see Dialect.SerializeWrites
+	// writer is the connection every write uses where writes are
+	// serialised (held under mu; see beginWrite).
+	writer *sql.Conn
 
 	senders     [64]sync.Mutex // AssignNonce per sender, see senderLock
 	assignSlots chan struct{}
@@ -111,6 +115,12 @@ func (s *DB) Close() error {
 	s.bgStop()
 	s.bg.Wait()
 	s.closeStmts()
+	s.mu.Lock()
+	if s.writer != nil {
+		s.writer.Close()
+		s.writer = nil
+	}
+	s.mu.Unlock()
 	return s.db.Close()
 }
 
@@ -127,7 +137,7 @@ func (s *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return s.wrap(err, "begin transaction")
 	}
@@ -141,13 +151,46 @@ func (s *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
+// beginWrite begins a write transaction. Where writes are serialised (the
+// caller holds mu) they all go through one connection: SQLite drops a
+// connection's page cache whenever another connection has written since its
+// last transaction, so writes spread over the pool would each start cold
+// and read back every page they touch, while one writer keeps its pages.
+func (s *DB) beginWrite(ctx context.Context) (*sql.Tx, error) {
+	if !s.d.SerializeWrites {
+		return s.db.BeginTx(ctx, nil)
+	}
+	for range 2 {
+		if s.writer == nil {
+			c, err := s.db.Conn(context.WithoutCancel(ctx))
+			if err != nil {
+				return nil, err
+			}
+			s.writer = c
+		}
+		tx, err := s.writer.BeginTx(ctx, nil)
+		if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
+			s.writer.Close() // a broken connection: take another
+			s.writer = nil
+			continue
+		}
+		return tx, err
+	}
+	return nil, driver.ErrBadConn
+}
+
 // exec runs one write statement outside an explicit transaction.
 func (s *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if s.d.SerializeWrites {
-		s.mu.Lock()
-		defer s.mu.Unlock()
+	if !s.d.SerializeWrites {
+		return s.db.ExecContext(ctx, query, args...)
 	}
-	return s.db.ExecContext(ctx, query, args...)
+	var res sql.Result
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		res, err = tx.ExecContext(ctx, query, args...)
+		return err
+	})
+	return res, err
 }
 
 // wrap turns a driver error into a coffer error: constraint violations get
