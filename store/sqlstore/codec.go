@@ -376,17 +376,29 @@ func (w *where) arg(v any) string {
 	return fmt.Sprintf("$%d", len(w.args))
 }
 
-// in adds n arguments, val(0) … val(n-1), and returns them as an IN list:
-// "$3, $4, $5".
+// in adds n > 0 arguments, val(0) … val(n-1), and returns them as an IN
+// list: "$3, $4, $5, $6". The list is padded to a power of two with the
+// last value again (the same set), so a query built around it has one of
+// a few texts and can be a prepared statement (prep) instead of being
+// parsed again at every call.
 func (w *where) in(n int, val func(i int) any) string {
 	var b strings.Builder
-	for i := range n {
+	for i := range padIn(n) {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(w.arg(val(i)))
+		b.WriteString(w.arg(val(min(i, n-1))))
 	}
 	return b.String()
+}
+
+// padIn is the length in gives a list of n values.
+func padIn(n int) int {
+	p := 1
+	for p < n {
+		p *= 2
+	}
+	return p
 }
 
 // queryIn runs query, whose "IN (?)" takes the values of vals, once per
@@ -398,7 +410,7 @@ func queryIn[V, T any](ctx context.Context, s *DB, what, query string, vals []V,
 	for part := range slices.Chunk(vals, inChunk) {
 		var w where
 		in := w.in(len(part), func(i int) any { return arg(part[i]) })
-		rows, err := s.db.QueryContext(ctx, strings.Replace(query, "IN (?)", "IN ("+in+")", 1), w.args...)
+		rows, err := s.prep(s.db).QueryContext(ctx, strings.Replace(query, "IN (?)", "IN ("+in+")", 1), w.args...)
 		if err != nil {
 			return nil, s.wrap(err, "%s", what)
 		}

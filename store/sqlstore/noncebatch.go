@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/cofferhq/coffer"
@@ -93,16 +92,16 @@ func (s *DB) AssignNonces(ctx context.Context, ids []string, sign func(*coffer.T
 // ids (duplicates once), with their attempts; they must share chain and
 // sender. lock reads them FOR UPDATE, in id order.
 func (s *DB) queuedRun(ctx context.Context, q querier, ids []string, lock bool) ([]*coffer.Transaction, error) {
-	var w where
-	in := make([]string, len(ids))
-	for i, id := range ids {
-		in[i] = w.arg(id)
+	if len(ids) == 0 {
+		return nil, nil
 	}
-	query := `SELECT ` + txCols + ` FROM transactions WHERE id IN (` + strings.Join(in, ", ") + `) ORDER BY id`
+	var w where
+	in := w.in(len(ids), func(i int) any { return ids[i] })
+	query := `SELECT ` + txCols + ` FROM transactions WHERE id IN (` + in + `) ORDER BY id`
 	if lock {
 		query += s.d.ForUpdate
 	}
-	rows, err := q.QueryContext(ctx, query, w.args...)
+	rows, err := s.prep(q).QueryContext(ctx, query, w.args...)
 	if err != nil {
 		return nil, s.wrap(err, "read transactions to sign")
 	}
@@ -162,15 +161,14 @@ func (s *DB) loadAttemptsOf(ctx context.Context, q querier, list []*coffer.Trans
 		return nil
 	}
 	var w where
-	in := make([]string, len(list))
+	in := w.in(len(list), func(i int) any { return list[i].ID })
 	byID := make(map[string]*coffer.Transaction, len(list))
-	for i, t := range list {
-		in[i] = w.arg(t.ID)
+	for _, t := range list {
 		byID[t.ID] = t
 		t.Attempts = nil
 	}
-	rows, err := q.QueryContext(ctx, `SELECT tx_id, kind, hash, raw, gas_price, fee_cap, tip_cap, created_at
-		FROM tx_attempts WHERE tx_id IN (`+strings.Join(in, ", ")+`) ORDER BY id`, w.args...)
+	rows, err := s.prep(q).QueryContext(ctx, `SELECT tx_id, kind, hash, raw, gas_price, fee_cap, tip_cap, created_at
+		FROM tx_attempts WHERE tx_id IN (`+in+`) ORDER BY id`, w.args...)
 	if err != nil {
 		return s.wrap(err, "attempts of %d transactions", len(list))
 	}
@@ -273,13 +271,11 @@ func (s *DB) assignRunOptimistic(ctx context.Context, ids []string, sign func(*c
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		// Everything signed must still be queued, at the nonce signed for.
 		var w where
-		in := make([]string, len(list))
-		for i, t := range list {
-			in[i] = w.arg(t.ID)
-		}
+		status := w.arg(coffer.TxQueued)
+		in := w.in(len(list), func(i int) any { return list[i].ID })
 		var queued int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM transactions WHERE status = `+w.arg(coffer.TxQueued)+
-			` AND id IN (`+strings.Join(in, ", ")+`)`, w.args...).Scan(&queued); err != nil {
+		if err := s.prep(tx).QueryRowContext(ctx, `SELECT COUNT(*) FROM transactions WHERE status = `+status+
+			` AND id IN (`+in+`)`, w.args...).Scan(&queued); err != nil {
 			return s.wrap(err, "status of transactions to sign")
 		}
 		if queued != len(list) {

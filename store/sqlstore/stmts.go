@@ -116,7 +116,12 @@ type prepared struct {
 	q querier
 }
 
-func (s *DB) prep(q querier) querier { return prepared{s, q} }
+func (s *DB) prep(q querier) querier {
+	if p, ok := q.(prepared); ok {
+		return p
+	}
+	return prepared{s, q}
+}
 
 func (p prepared) statement(ctx context.Context, query string) *sql.Stmt {
 	s := p.s

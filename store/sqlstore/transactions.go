@@ -218,19 +218,13 @@ func (s *DB) TransactionsByStatus(ctx context.Context, chainID uint64, statuses 
 	}
 	var w where
 	w.add(`chain_id = ?`, u64(chainID))
-	in := ""
-	for i, st := range statuses {
-		if i > 0 {
-			in += ", "
-		}
-		in += w.arg(st)
-	}
+	in := w.in(len(statuses), func(i int) any { return statuses[i] })
 	w.conds = append(w.conds, `status IN (`+in+`)`)
 	query := `SELECT ` + txCols + ` FROM transactions` + w.String() +
 		` ORDER BY created_at, id LIMIT ` + w.arg(statusLimit(limit))
 	var out []*coffer.Transaction
 	err := s.readTx(ctx, func(tx *sql.Tx) (err error) {
-		out, err = s.queryTxs(ctx, tx, query, w.args...)
+		out, err = s.queryTxs(ctx, s.prep(tx), query, w.args...)
 		return err
 	})
 	return out, err
