@@ -162,7 +162,7 @@ func (s *DB) beginWrite(ctx context.Context) (*sql.Tx, error) {
 	}
 	for range 2 {
 		if s.writer == nil {
-			c, err := s.db.Conn(context.WithoutCancel(ctx))
+			c, err := s.db.Conn(ctx) // ctx bounds the wait, not the connection
 			if err != nil {
 				return nil, err
 			}
@@ -179,7 +179,8 @@ func (s *DB) beginWrite(ctx context.Context) (*sql.Tx, error) {
 	return nil, driver.ErrBadConn
 }
 
-// exec runs one write statement outside an explicit transaction.
+// exec runs one write statement: alone where writes are not serialised,
+// else in a transaction of its own on the writer's connection.
 func (s *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if !s.d.SerializeWrites {
 		return s.db.ExecContext(ctx, query, args...)
