@@ -679,19 +679,16 @@ func (w *worker) estimateGas(ctx context.Context, tx *coffer.Transaction) (uint6
 	msg := ethereum.CallMsg{From: tx.From, To: tx.To, Value: tx.Value, Data: tx.Data}
 	key, hinted := hintOf(tx)
 	if hinted {
-		if msg.Gas = w.hints.get(key); msg.Gas != 0 {
-			g, err := w.cfg.Client.EstimateGas(ctx, msg)
-			if err == nil {
-				w.hints.put(key, g)
-				return g, nil
-			}
-			if k := chain.Classify(err); k == chain.ErrTransport || k == chain.ErrRateLimited {
-				return 0, err // no answer: asking again without the hint would wait as long again
-			}
-			msg.Gas = 0
-		}
+		msg.Gas = w.hints.get(key) // 0: none yet
 	}
 	g, err := w.cfg.Client.EstimateGas(ctx, msg)
+	if err != nil && msg.Gas != 0 {
+		if k := chain.Classify(err); k == chain.ErrTransport || k == chain.ErrRateLimited {
+			return 0, err // no answer: asking again without the hint would wait as long again
+		}
+		msg.Gas = 0
+		g, err = w.cfg.Client.EstimateGas(ctx, msg)
+	}
 	if err != nil {
 		return 0, err
 	}
