@@ -197,6 +197,22 @@ func benchIdle() time.Duration {
 	return time.Duration(m[0].Value.Float64() * float64(time.Second))
 }
 
+// benchAllocProfile writes the allocation profile to path ("": none).
+func benchAllocProfile(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	err = pprof.Lookup("allocs").WriteTo(f, 0)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 // benchCPU is the process's user+system CPU time so far.
 func benchCPU() time.Duration {
 	var ru syscall.Rusage
@@ -508,18 +524,8 @@ without --wallet it signs in a throwaway SIWE user and creates a wallet for it.`
 	rep.CPU = benchCPU() - cpu0
 	idle := benchIdle() - idle0
 	stopProfile()
-	if o.memprofile != "" {
-		f, err := os.Create(o.memprofile)
-		if err != nil {
-			return nil, err
-		}
-		err = pprof.Lookup("allocs").WriteTo(f, 0)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return nil, err
-		}
+	if err := benchAllocProfile(o.memprofile); err != nil {
+		return nil, err
 	}
 	rep.RatePerSec = float64(rep.Requests) / rep.Elapsed.Seconds()
 
@@ -841,6 +847,7 @@ type MintReport struct {
 	AcceptEnd time.Duration
 	Raw       float64 // raw chain mints/s
 	RawWall   time.Duration
+	RawCPU    time.Duration // process CPU time during the raw run
 	CPU       time.Duration // process CPU time during the coffer phase
 	Queued    latencies     // server: accepted until signed and stored (first attempt)
 	OnChain   latencies     // server: first attempt until confirmed
@@ -856,6 +863,7 @@ type mintOpts struct {
 	poll, timeout        time.Duration
 	cpuprofile           string
 	trace                string
+	memprofile           string
 	persistChain, noRaw  bool
 	dir                  string
 	rate                 float64
@@ -880,6 +888,7 @@ chain and the same number of mints sent from one key with pre-assigned nonces.`,
 		fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up after this long")
 		fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the coffer phase (embedded: server and clients) to this file")
 		fs.StringVar(&o.trace, "trace", "", "write a runtime execution trace of the coffer phase to this file (go tool trace)")
+		fs.StringVar(&o.memprofile, "memprofile", "", "write an allocation profile to this file after the coffer phase (counts from the process start: the raw run and setup included)")
 		fs.BoolVar(&o.persistChain, "persist-chain", false, "embedded: keep the dev chain on disk as `coffer dev` does by default (the raw run stays in memory)")
 		fs.StringVar(&o.dir, "dir", "", "embedded: make the throwaway data directory under this one (default $TMPDIR; `coffer dev` uses ./.coffer)")
 		fs.BoolVar(&o.noRaw, "no-raw", false, "skip the raw chain run")
@@ -909,10 +918,12 @@ chain and the same number of mints sent from one key with pre-assigned nonces.`,
 		if err != nil {
 			return nil, fmt.Errorf("raw chain run: %w", err)
 		}
-		rep.Raw, rep.RawWall = raw.rate, raw.wall
+		rep.Raw, rep.RawWall, rep.RawCPU = raw.rate, raw.wall, raw.cpu
 		fmt.Fprintf(w, "raw        %d CofferNFT mints sent from one key with pre-assigned nonces (abigen bind.Transact; gas limit %d = estimate × 1.2, %d used; fees preset)\n", o.mints, raw.gasLimit, raw.used)
 		fmt.Fprintf(w, "           to a fresh in-memory dev chain mining on arrival, no coffer: %s to the last receipt, %d blocks, %.0f mints/s\n",
 			raw.wall.Round(time.Millisecond), raw.blocks, raw.rate)
+		fmt.Fprintf(w, "           cpu %s over %s (%.2f cores), %s per mint (chain and sender)\n", raw.cpu.Round(time.Millisecond),
+			raw.wall.Round(time.Millisecond), raw.cpu.Seconds()/raw.wall.Seconds(), (raw.cpu / time.Duration(o.mints)).Round(time.Microsecond))
 	}
 
 	if o.embedded {
@@ -982,6 +993,9 @@ chain and the same number of mints sent from one key with pre-assigned nonces.`,
 	stopProfile()
 	if lerr != nil {
 		return nil, lerr
+	}
+	if err := benchAllocProfile(o.memprofile); err != nil {
+		return nil, err
 	}
 
 	fmt.Fprintf(w, "\nmints through the API\n")
@@ -1286,7 +1300,8 @@ func benchMintStages(ctx context.Context, listers []*client, ids map[string]bool
 type benchRaw struct {
 	rate           float64
 	wall           time.Duration
-	gasLimit, used uint64 // per mint
+	cpu            time.Duration // the process's CPU from the first send to the last receipt
+	gasLimit, used uint64        // per mint
 	blocks         int
 }
 
@@ -1350,7 +1365,7 @@ func benchRawMints(ctx context.Context, n, holders int) (raw benchRaw, err error
 		datas[i] = c.PackMint(to[i%len(to)], uri(i))
 	}
 	hashes := make([]common.Hash, n)
-	start := time.Now()
+	start, cpu0 := time.Now(), benchCPU()
 	for i := range n {
 		opts.Nonce = new(big.Int).SetUint64(nonce + uint64(i))
 		tx, err := bind.Transact(inst, opts, datas[i])
@@ -1369,7 +1384,7 @@ func benchRawMints(ctx context.Context, n, holders int) (raw benchRaw, err error
 			return raw, fmt.Errorf("waiting for receipts: %w", err)
 		}
 	}
-	raw.wall = time.Since(start)
+	raw.wall, raw.cpu = time.Since(start), benchCPU()-cpu0
 	raw.rate = float64(n) / raw.wall.Seconds()
 	raw.gasLimit = gas
 	raw.used, raw.blocks, err = benchCheckReceipts(ctx, ec, hashes)

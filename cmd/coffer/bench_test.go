@@ -65,10 +65,10 @@ func TestBenchMintEmbedded(t *testing.T) {
 	if len(rep.Queued) != 20 || len(rep.OnChain) != 20 || rep.Blocks == 0 {
 		t.Fatalf("stages: %d queued, %d on chain, %d blocks", len(rep.Queued), len(rep.OnChain), rep.Blocks)
 	}
-	if rep.Raw <= 0 {
-		t.Fatalf("no raw chain rate: %+v", rep)
+	if rep.Raw <= 0 || rep.RawCPU <= 0 {
+		t.Fatalf("no raw chain rate or CPU: %+v", rep)
 	}
-	for _, want := range []string{"command    coffer bench mint --embedded", "cpu ", "raw        20 CofferNFT mints", "mints/s", "accept ", "confirm ", "queued ", "on chain ", "errors     0"} {
+	for _, want := range []string{"command    coffer bench mint --embedded", "cpu ", "raw        20 CofferNFT mints", "per mint (chain and sender)", "mints/s", "accept ", "confirm ", "queued ", "on chain ", "errors     0"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q", want)
 		}
