@@ -2,7 +2,9 @@ package chain_test
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"math/big"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,21 +15,36 @@ import (
 	"github.com/ethereum/go-ethereum/params"
 
 	"github.com/cofferhq/coffer/chain"
+	"github.com/cofferhq/coffer/chain/devchain"
 )
 
 // TestBatchesOverNodeLimit: geth refuses JSON-RPC batches of more than
 // 1,000 calls; SendRawBatch and Receipts split theirs, and each element of a
-// send batch gets its own, classified, answer.
+// send batch gets its own, classified, answer — over HTTP with batches of
+// eth_sendRawTransaction, and in-process with the dev chain's method that
+// takes a run in one call (in calls of at most 100 here).
 func TestBatchesOverNodeLimit(t *testing.T) {
-	ctx := context.Background()
-	key, _ := crypto.GenerateKey()
-	from := crypto.PubkeyToAddress(key.PublicKey)
-	dc := fundedChain(t, true, "127.0.0.1:0", key)
-	c, err := chain.Dial(ctx, 1337, []string{dc.URL()})
-	if err != nil {
-		t.Fatal(err)
+	for _, sendMany := range []bool{false, true} {
+		t.Run(map[bool]string{false: "eth_sendRawTransaction", true: devchain.SendManyMethod}[sendMany], func(t *testing.T) {
+			key, _ := crypto.GenerateKey()
+			dc := fundedChain(t, true, "127.0.0.1:0", key)
+			c, err := chain.Dial(context.Background(), 1337, []string{dc.URL()})
+			if sendMany {
+				c, err = chain.NewFromRPC(1337, dc.RPC()), nil
+				c.SetSendMany(devchain.SendManyMethod, 100)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			testBatches(t, dc, c, key)
+		})
 	}
-	defer c.Close()
+}
+
+func testBatches(t *testing.T, dc *devchain.Chain, c *chain.Client, key *ecdsa.PrivateKey) {
+	ctx := context.Background()
+	from := crypto.PubkeyToAddress(key.PublicKey)
 
 	signer := types.LatestSignerForChainID(big.NewInt(1337))
 	to := common.HexToAddress("0xaa")
@@ -94,6 +111,92 @@ func TestBatchesOverNodeLimit(t *testing.T) {
 	for i, r := range rcpts {
 		if (r != nil) != (i < n) {
 			t.Fatalf("receipt %d: %v", i, r)
+		}
+	}
+}
+
+// TestSendManyOneBlock: on a chain mining on arrival, a run handed over in
+// one call lands in one block; elements that do not decode or lack replay
+// protection get eth_sendRawTransaction's answers and the others still go
+// in. A node without the method gets eth_sendRawTransaction batches.
+func TestSendManyOneBlock(t *testing.T) {
+	ctx := context.Background()
+	key, _ := crypto.GenerateKey()
+	dc := fundedChain(t, false, "", key)
+	c := chain.NewFromRPC(1337, dc.RPC())
+	defer c.Close()
+	c.SetSendMany(devchain.SendManyMethod, devchain.MaxSendMany)
+
+	to := common.HexToAddress("0xaa")
+	signer := types.LatestSignerForChainID(big.NewInt(1337))
+	send := func(nonce uint64) []byte {
+		tx := types.MustSignNewTx(key, signer, &types.DynamicFeeTx{ChainID: big.NewInt(1337), Nonce: nonce, Gas: 21000,
+			GasFeeCap: big.NewInt(10 * params.GWei), GasTipCap: big.NewInt(params.GWei), To: &to, Value: big.NewInt(1)})
+		b, _ := tx.MarshalBinary()
+		return b
+	}
+	unprotected, _ := types.MustSignNewTx(key, types.HomesteadSigner{}, &types.LegacyTx{Nonce: 0, Gas: 21000,
+		GasPrice: big.NewInt(10 * params.GWei), To: &to, Value: big.NewInt(1)}).MarshalBinary()
+
+	const n = 40
+	var raws [][]byte
+	var hashes []common.Hash
+	for i := range uint64(n) {
+		raws = append(raws, send(i))
+		var tx types.Transaction
+		_ = tx.UnmarshalBinary(raws[len(raws)-1])
+		hashes = append(hashes, tx.Hash())
+	}
+	raws = append(raws, []byte{0x02, 0xc0}, unprotected)
+	errs := c.SendRawBatch(ctx, raws)
+	for i, err := range errs[:n] {
+		if err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+	}
+	if errs[n] == nil || chain.Classify(errs[n+1]) != chain.ErrOther || !strings.Contains(errs[n+1].Error(), "EIP-155") {
+		t.Fatalf("bad elements answered %v and %v", errs[n], errs[n+1])
+	}
+	blocks := waitMined(t, c, hashes)
+	if len(blocks) != 1 {
+		t.Fatalf("the run landed in blocks %v, want one", blocks)
+	}
+
+	// Sent again: each is already known or mined, as over eth_sendRawTransaction.
+	for i, err := range c.SendRawBatch(ctx, raws[:2]) {
+		if k := chain.Classify(err); k != chain.ErrNonceTooLow && k != chain.ErrAlreadyKnown {
+			t.Fatalf("resent %d: %v", i, err)
+		}
+	}
+
+	// A node without the method: the same call falls back and still sends.
+	c.SetSendMany("coffer_noSuchMethod", 10)
+	if errs := c.SendRawBatch(ctx, [][]byte{send(n), send(n + 1)}); errs[0] != nil || errs[1] != nil {
+		t.Fatalf("after falling back: %v", errs)
+	}
+}
+
+// waitMined waits for every hash's receipt and returns the blocks they are in.
+func waitMined(t *testing.T, c *chain.Client, hashes []common.Hash) map[uint64]bool {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		rcpts, err := c.Receipts(context.Background(), hashes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocks := map[uint64]bool{}
+		for _, r := range rcpts {
+			if r == nil {
+				blocks = nil
+				break
+			}
+			blocks[r.BlockNumber.Uint64()] = true
+		}
+		if blocks != nil {
+			return blocks
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("not all mined")
 		}
 	}
 }

@@ -32,6 +32,12 @@ type Client struct {
 	// noBlockReceipts: a node answered that it has no eth_getBlockReceipts;
 	// Blocks asks no more.
 	noBlockReceipts atomic.Bool
+	// sendMany names a node method that takes a run of raw transactions in
+	// one call (SetSendMany); "" or a node that lacks it: batches of
+	// eth_sendRawTransaction.
+	sendMany     string
+	noSendMany   atomic.Bool
+	sendManyMost int
 }
 
 // Retry tuning of new clients.
@@ -46,6 +52,16 @@ const (
 // are retried.
 func (c *Client) SetRetry(retries int, backoff time.Duration) {
 	c.retries, c.backoff = max(retries, 0), max(backoff, time.Millisecond)
+}
+
+// SetSendMany makes SendRawBatch hand a run of transactions to the node in
+// one call of method, which takes a list of raw transactions (at most most
+// of them) and answers a list of error messages, "" for each accepted: the
+// embedded dev chain's, so that a run lands in one block (see
+// devchain.SendManyMethod). A node that answers that it has no such method
+// gets eth_sendRawTransaction batches from then on.
+func (c *Client) SetSendMany(method string, most int) {
+	c.sendMany, c.sendManyMost = method, max(most, 1)
 }
 
 // SetTimeout bounds each call to one URL.
@@ -289,6 +305,11 @@ const sendBatchSize = 100
 // retries and failover) gives its error to each of its transactions, and an
 // answer missing from a batch counts as a transport error.
 func (c *Client) SendRawBatch(ctx context.Context, raws [][]byte) []error {
+	if c.sendMany != "" && !c.noSendMany.Load() {
+		if errs, ok := c.sendRawMany(ctx, raws); ok {
+			return errs
+		}
+	}
 	errs := make([]error, len(raws))
 	for start := 0; start < len(raws); start += sendBatchSize {
 		part := raws[start:min(start+sendBatchSize, len(raws))]
@@ -310,6 +331,46 @@ func (c *Client) SendRawBatch(ctx context.Context, raws [][]byte) []error {
 	}
 	return errs
 }
+
+// sendRawMany is SendRawBatch through the sendMany method, in calls of at
+// most sendManyMost transactions. ok is false when the node has no such
+// method (before anything was sent): the caller sends as without one.
+func (c *Client) sendRawMany(ctx context.Context, raws [][]byte) (errs []error, ok bool) {
+	errs = make([]error, len(raws))
+	for start := 0; start < len(raws); start += c.sendManyMost {
+		part := raws[start:min(start+c.sendManyMost, len(raws))]
+		args := make([]hexutil.Bytes, len(part))
+		for i, raw := range part {
+			args[i] = raw
+		}
+		var answers []string
+		err := c.RawCall(ctx, &answers, c.sendMany, args)
+		if start == 0 && Classify(err) == ErrUnsupported {
+			c.noSendMany.Store(true)
+			return nil, false
+		}
+		if err == nil && len(answers) != len(part) {
+			err = fmt.Errorf("%w: %s answered %d of %d transactions", ErrTransport, c.sendMany, len(answers), len(part))
+		}
+		for i := range part {
+			switch {
+			case err != nil:
+				errs[start+i] = err
+			case answers[i] != "":
+				errs[start+i] = nodeAnswer(answers[i])
+			}
+		}
+	}
+	return errs, true
+}
+
+// nodeAnswer is a node's error message for one transaction of a sendMany
+// call: what eth_sendRawTransaction answers as a JSON-RPC error with
+// go-ethereum's code for it.
+type nodeAnswer string
+
+func (e nodeAnswer) Error() string  { return string(e) }
+func (e nodeAnswer) ErrorCode() int { return -32000 }
 
 // receiptBatchSize bounds one eth_getTransactionReceipt batch: geth refuses
 // batches of more than 1,000 calls ("batch too large").
