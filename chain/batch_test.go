@@ -21,22 +21,20 @@ import (
 // TestBatchesOverNodeLimit: geth refuses JSON-RPC batches of more than
 // 1,000 calls; SendRawBatch and Receipts split theirs, and each element of a
 // send batch gets its own, classified, answer — over HTTP with batches of
-// eth_sendRawTransaction, and in-process with the dev chain's method that
-// takes a run in one call (in calls of at most 100 here).
+// eth_sendRawTransaction, and in-process through the dev chain's Direct.
 func TestBatchesOverNodeLimit(t *testing.T) {
-	for _, sendMany := range []bool{false, true} {
-		t.Run(map[bool]string{false: "eth_sendRawTransaction", true: devchain.SendManyMethod}[sendMany], func(t *testing.T) {
+	for _, direct := range []bool{false, true} {
+		t.Run(map[bool]string{false: "json-rpc", true: "direct"}[direct], func(t *testing.T) {
 			key, _ := crypto.GenerateKey()
 			dc := fundedChain(t, true, "127.0.0.1:0", key)
 			c, err := chain.Dial(context.Background(), 1337, []string{dc.URL()})
-			if sendMany {
-				c, err = chain.NewFromRPC(1337, dc.RPC()), nil
-				c.SetSendMany(devchain.SendManyMethod, 100)
-			}
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer c.Close()
+			if direct {
+				c.SetDirect(dc.Direct())
+			}
 			testBatches(t, dc, c, key)
 		})
 	}
@@ -115,17 +113,17 @@ func testBatches(t *testing.T, dc *devchain.Chain, c *chain.Client, key *ecdsa.P
 	}
 }
 
-// TestSendManyOneBlock: on a chain mining on arrival, a run handed over in
-// one call lands in one block; elements that do not decode or lack replay
-// protection get eth_sendRawTransaction's answers and the others still go
-// in. A node without the method gets eth_sendRawTransaction batches.
-func TestSendManyOneBlock(t *testing.T) {
+// TestDirectSendOneBlock: on a chain mining on arrival, a run handed over
+// through Direct lands in one block; elements that do not decode or lack
+// replay protection get eth_sendRawTransaction's answers and the others
+// still go in.
+func TestDirectSendOneBlock(t *testing.T) {
 	ctx := context.Background()
 	key, _ := crypto.GenerateKey()
 	dc := fundedChain(t, false, "", key)
 	c := chain.NewFromRPC(1337, dc.RPC())
 	defer c.Close()
-	c.SetSendMany(devchain.SendManyMethod, devchain.MaxSendMany)
+	c.SetDirect(dc.Direct())
 
 	to := common.HexToAddress("0xaa")
 	signer := types.LatestSignerForChainID(big.NewInt(1337))
@@ -169,11 +167,6 @@ func TestSendManyOneBlock(t *testing.T) {
 		}
 	}
 
-	// A node without the method: the same call falls back and still sends.
-	c.SetSendMany("coffer_noSuchMethod", 10)
-	if errs := c.SendRawBatch(ctx, [][]byte{send(n), send(n + 1)}); errs[0] != nil || errs[1] != nil {
-		t.Fatalf("after falling back: %v", errs)
-	}
 }
 
 // waitMined waits for every hash's receipt and returns the blocks they are in.

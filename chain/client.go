@@ -32,12 +32,19 @@ type Client struct {
 	// noBlockReceipts: a node answered that it has no eth_getBlockReceipts;
 	// Blocks asks no more.
 	noBlockReceipts atomic.Bool
-	// sendMany names a node method that takes a run of raw transactions in
-	// one call (SetSendMany); "" or a node that lacks it: batches of
-	// eth_sendRawTransaction.
-	sendMany     string
-	noSendMany   atomic.Bool
-	sendManyMost int
+	direct          Direct // SetDirect
+}
+
+// Direct is a node in this process (the embedded dev chain) that answers
+// the calls coffer makes for every transaction as Go calls, without
+// encoding JSON-RPC messages. Its answers and errors are what the node's
+// JSON-RPC methods give, a revert as a *RevertError.
+type Direct interface {
+	// EstimateGas is eth_estimateGas at the latest block.
+	EstimateGas(ctx context.Context, msg ethereum.CallMsg) (uint64, error)
+	// SendRawTransactions hands raws to the node together; errs[i] is
+	// eth_sendRawTransaction's answer to raws[i].
+	SendRawTransactions(ctx context.Context, raws [][]byte) (errs []error)
 }
 
 // Retry tuning of new clients.
@@ -54,15 +61,9 @@ func (c *Client) SetRetry(retries int, backoff time.Duration) {
 	c.retries, c.backoff = max(retries, 0), max(backoff, time.Millisecond)
 }
 
-// SetSendMany makes SendRawBatch hand a run of transactions to the node in
-// one call of method, which takes a list of raw transactions (at most most
-// of them) and answers a list of error messages, "" for each accepted: the
-// embedded dev chain's, so that a run lands in one block (see
-// devchain.SendManyMethod). A node that answers that it has no such method
-// gets eth_sendRawTransaction batches from then on.
-func (c *Client) SetSendMany(method string, most int) {
-	c.sendMany, c.sendManyMost = method, max(most, 1)
-}
+// SetDirect makes EstimateGas and SendRawBatch call d instead of the
+// JSON-RPC client; the other calls still go through it.
+func (c *Client) SetDirect(d Direct) { c.direct = d }
 
 // SetTimeout bounds each call to one URL.
 func (c *Client) SetTimeout(d time.Duration) {
@@ -265,6 +266,9 @@ func (c *Client) Call(ctx context.Context, msg ethereum.CallMsg) (out []byte, er
 
 // EstimateGas estimates msg's gas. A revert comes back as a *RevertError.
 func (c *Client) EstimateGas(ctx context.Context, msg ethereum.CallMsg) (gas uint64, err error) {
+	if c.direct != nil {
+		return c.direct.EstimateGas(ctx, msg)
+	}
 	err = c.do(ctx, func(ctx context.Context, ec *ethclient.Client, _ *rpc.Client) error {
 		gas, err = ec.EstimateGas(ctx, msg)
 		return err
@@ -305,10 +309,8 @@ const sendBatchSize = 100
 // retries and failover) gives its error to each of its transactions, and an
 // answer missing from a batch counts as a transport error.
 func (c *Client) SendRawBatch(ctx context.Context, raws [][]byte) []error {
-	if c.sendMany != "" && !c.noSendMany.Load() {
-		if errs, ok := c.sendRawMany(ctx, raws); ok {
-			return errs
-		}
+	if c.direct != nil {
+		return c.direct.SendRawTransactions(ctx, raws)
 	}
 	errs := make([]error, len(raws))
 	for start := 0; start < len(raws); start += sendBatchSize {
@@ -331,46 +333,6 @@ func (c *Client) SendRawBatch(ctx context.Context, raws [][]byte) []error {
 	}
 	return errs
 }
-
-// sendRawMany is SendRawBatch through the sendMany method, in calls of at
-// most sendManyMost transactions. ok is false when the node has no such
-// method (before anything was sent): the caller sends as without one.
-func (c *Client) sendRawMany(ctx context.Context, raws [][]byte) (errs []error, ok bool) {
-	errs = make([]error, len(raws))
-	for start := 0; start < len(raws); start += c.sendManyMost {
-		part := raws[start:min(start+c.sendManyMost, len(raws))]
-		args := make([]hexutil.Bytes, len(part))
-		for i, raw := range part {
-			args[i] = raw
-		}
-		var answers []string
-		err := c.RawCall(ctx, &answers, c.sendMany, args)
-		if start == 0 && Classify(err) == ErrUnsupported {
-			c.noSendMany.Store(true)
-			return nil, false
-		}
-		if err == nil && len(answers) != len(part) {
-			err = fmt.Errorf("%w: %s answered %d of %d transactions", ErrTransport, c.sendMany, len(answers), len(part))
-		}
-		for i := range part {
-			switch {
-			case err != nil:
-				errs[start+i] = err
-			case answers[i] != "":
-				errs[start+i] = nodeAnswer(answers[i])
-			}
-		}
-	}
-	return errs, true
-}
-
-// nodeAnswer is a node's error message for one transaction of a sendMany
-// call: what eth_sendRawTransaction answers as a JSON-RPC error with
-// go-ethereum's code for it.
-type nodeAnswer string
-
-func (e nodeAnswer) Error() string  { return string(e) }
-func (e nodeAnswer) ErrorCode() int { return -32000 }
 
 // receiptBatchSize bounds one eth_getTransactionReceipt batch: geth refuses
 // batches of more than 1,000 calls ("batch too large").

@@ -164,10 +164,7 @@ func Start(cfg Config) (*Chain, error) {
 		return nil, fmt.Errorf("devchain: eth: %w", err)
 	}
 	filterSystem := filters.NewFilterSystem(backend.APIBackend, filters.Config{})
-	stack.RegisterAPIs([]rpc.API{
-		{Namespace: "eth", Service: filters.NewFilterAPI(filterSystem)},
-		{Namespace: "coffer", Service: &sendAPI{eth: backend}}, // SendManyMethod
-	})
+	stack.RegisterAPIs([]rpc.API{{Namespace: "eth", Service: filters.NewFilterAPI(filterSystem)}})
 
 	period := uint64(cfg.BlockPeriod / time.Second)
 	if cfg.BlockPeriod > 0 && period == 0 {

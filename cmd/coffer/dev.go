@@ -119,7 +119,7 @@ func startDev(ctx context.Context, cfg config.Config, log *slog.Logger) (*devIns
 	}
 	a.closers = append(a.closers, func() { dc.Close() })
 	client := chain.NewFromRPC(dc.ChainID(), dc.RPC())
-	client.SetSendMany(devchain.SendManyMethod, devchain.MaxSendMany)
+	client.SetDirect(dc.Direct())
 	if err := reconcile(ctx, a, client, dc.Fresh); err != nil {
 		return nil, err
 	}
