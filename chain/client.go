@@ -45,6 +45,10 @@ type Direct interface {
 	// SendRawTransactions hands raws to the node together; errs[i] is
 	// eth_sendRawTransaction's answer to raws[i].
 	SendRawTransactions(ctx context.Context, raws [][]byte) (errs []error)
+	// Head is Client.Head's answer.
+	Head(ctx context.Context) (Block, error)
+	// Blocks is Client.Blocks's answer (from ≤ to, at most maxBlocks).
+	Blocks(ctx context.Context, from, to uint64, want func(common.Hash) bool) ([]Block, error)
 }
 
 // Retry tuning of new clients.
@@ -61,8 +65,8 @@ func (c *Client) SetRetry(retries int, backoff time.Duration) {
 	c.retries, c.backoff = max(retries, 0), max(backoff, time.Millisecond)
 }
 
-// SetDirect makes EstimateGas and SendRawBatch call d instead of the
-// JSON-RPC client; the other calls still go through it.
+// SetDirect makes EstimateGas, SendRawBatch, Head and Blocks call d instead
+// of the JSON-RPC client; the other calls still go through it.
 func (c *Client) SetDirect(d Direct) { c.direct = d }
 
 // SetTimeout bounds each call to one URL.
@@ -538,6 +542,9 @@ func (b *rpcBlock) block() Block {
 // Head returns the latest block, without receipts. Its hash is the node's
 // (a header decoded and hashed again differs on chains with extra fields).
 func (c *Client) Head(ctx context.Context) (Block, error) {
+	if c.direct != nil {
+		return c.direct.Head(ctx)
+	}
 	var b *rpcBlock
 	err := c.do(ctx, func(ctx context.Context, _ *ethclient.Client, rc *rpc.Client) error {
 		b = nil
@@ -570,6 +577,9 @@ func (c *Client) Blocks(ctx context.Context, from, to uint64, want func(common.H
 	}
 	if want != nil && c.noBlockReceipts.Load() {
 		return nil, ErrUnsupported
+	}
+	if c.direct != nil {
+		return c.direct.Blocks(ctx, from, to, want)
 	}
 	n := int(to - from + 1)
 	hdrs := make([]*rpcBlock, n)

@@ -3,7 +3,9 @@ package chain_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/big"
+	"reflect"
 	"testing"
 
 	"github.com/ethereum/go-ethereum"
@@ -77,4 +79,99 @@ func TestDirectEstimateGas(t *testing.T) {
 			t.Errorf("%s: estimate %d", c.name, want)
 		}
 	}
+}
+
+// TestDirectBlocks: the dev chain's Direct reads the head and blocks with
+// receipts as the node's JSON-RPC answers decode — a deployment (contract
+// address), a mint (logs), a transaction that reverted (status 0), a
+// transfer, and blocks without transactions — and refuses a range the
+// chain does not have.
+func TestDirectBlocks(t *testing.T) {
+	ctx := context.Background()
+	key, _ := crypto.GenerateKey()
+	from := crypto.PubkeyToAddress(key.PublicKey)
+	dc := fundedChain(t, false, "", key)
+	viaRPC := chain.NewFromRPC(1337, dc.RPC())
+	defer viaRPC.Close()
+	direct := chain.NewFromRPC(1337, dc.RPC())
+	defer direct.Close()
+	direct.SetDirect(dc.Direct())
+
+	nft := bindings.NewCofferNFT()
+	opts := bind.NewKeyedTransactor(key, big.NewInt(1337))
+	addr, tx, err := bind.DeployContract(opts, common.FromHex(bindings.CofferNFTMetaData.Bin), dc.Client(), nft.PackConstructor("T", "T", from, from))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bind.WaitDeployed(ctx, dc.Client(), tx.Hash()); err != nil {
+		t.Fatal(err)
+	}
+	inst := nft.Instance(dc.Client(), addr)
+	other := common.HexToAddress("0xbb")
+	var hashes []common.Hash
+	for i, data := range [][]byte{
+		nft.PackMint(other, "http://127.0.0.1/metadata/a.json"),
+		nft.PackMint(common.Address{}, "http://127.0.0.1/metadata/b.json"), // reverts: the zero address
+	} {
+		opts.GasLimit = 1_000_000 // no estimate: the second is sent to revert
+		tx, err := bind.Transact(inst, opts, data)
+		if err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+		hashes = append(hashes, tx.Hash())
+		waitMined(t, viaRPC, []common.Hash{tx.Hash()})
+	}
+	dc.Commit() // a block without transactions
+
+	want, err := viaRPC.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := direct.Head(ctx)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("head: direct %+v, %v; json-rpc %+v", got, err, want)
+	}
+	for _, w := range []func(common.Hash) bool{nil, func(common.Hash) bool { return true }, func(h common.Hash) bool { return h == hashes[0] }} {
+		want, err := viaRPC.Blocks(ctx, 1, want.Number, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := direct.Blocks(ctx, 1, want[len(want)-1].Number, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			for i := range want {
+				if !reflect.DeepEqual(got[i], want[i]) {
+					t.Errorf("block %d: direct %s\njson-rpc %s", want[i].Number, spew(got[i]), spew(want[i]))
+				}
+			}
+		}
+	}
+	var statuses []uint64
+	all, _ := direct.Blocks(ctx, 1, want.Number, func(common.Hash) bool { return true })
+	for _, b := range all {
+		for _, r := range b.Receipts {
+			statuses = append(statuses, r.Status)
+		}
+	}
+	if fmt.Sprint(statuses) != "[1 1 0]" {
+		t.Fatalf("receipt statuses %v, want a deployment and a mint that succeeded and one that reverted", statuses)
+	}
+	if _, err := direct.Blocks(ctx, want.Number, want.Number+1, nil); !errors.Is(err, chain.ErrInconsistent) {
+		t.Fatalf("a block past the head: %v", err)
+	}
+}
+
+func spew(b chain.Block) string {
+	s := fmt.Sprintf("%+v", b)
+	for _, r := range b.Receipts {
+		if r != nil {
+			s += fmt.Sprintf("\n  %+v", *r)
+			for _, l := range r.Logs {
+				s += fmt.Sprintf("\n    %+v", *l)
+			}
+		}
+	}
+	return s
 }

@@ -7,6 +7,7 @@ import (
 	"math/big"
 
 	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/core/vm"
@@ -154,4 +155,73 @@ func (d direct) check(tx *types.Transaction) error {
 		return errors.New("only replay-protected (EIP-155) transactions allowed over RPC")
 	}
 	return nil
+}
+
+// Head is eth_getBlockByNumber("latest", false): the head block's number,
+// hash, parent and transaction hashes.
+func (d direct) Head(context.Context) (chain.Block, error) {
+	bc := d.eth.BlockChain()
+	h := bc.CurrentBlock()
+	b := bc.GetBlock(h.Hash(), h.Number.Uint64())
+	if b == nil {
+		return chain.Block{}, fmt.Errorf("no latest block: %w", ethereum.NotFound)
+	}
+	return blockOf(b), nil
+}
+
+// Blocks reads the canonical blocks from..to with, where want is set, the
+// receipts want accepts, as chain.Client.Blocks does from
+// eth_getBlockByNumber and eth_getBlockReceipts: one chain (each block the
+// parent of the next), or chain.ErrInconsistent.
+func (d direct) Blocks(_ context.Context, from, to uint64, want func(common.Hash) bool) ([]chain.Block, error) {
+	bc := d.eth.BlockChain()
+	out := make([]chain.Block, 0, to-from+1)
+	for num := from; num <= to; num++ {
+		b := bc.GetBlockByNumber(num)
+		if b == nil {
+			return nil, fmt.Errorf("%w: block %d not found", chain.ErrInconsistent, num)
+		}
+		blk := blockOf(b)
+		if n := len(out); n > 0 && blk.ParentHash != out[n-1].Hash {
+			return nil, fmt.Errorf("%w: block %d (%s) does not follow %s", chain.ErrInconsistent, num, blk.Hash, out[n-1].Hash)
+		}
+		if want != nil {
+			rs := bc.GetReceiptsByHash(blk.Hash)
+			if len(rs) != len(blk.TxHashes) {
+				return nil, fmt.Errorf("%w: block %d: %d receipts for %d transactions", chain.ErrInconsistent, num, len(rs), len(blk.TxHashes))
+			}
+			for j, th := range blk.TxHashes {
+				if !want(th) {
+					continue
+				}
+				if blk.Receipts == nil {
+					blk.Receipts = make([]*types.Receipt, len(blk.TxHashes))
+				}
+				blk.Receipts[j] = copyReceipt(rs[j])
+			}
+		}
+		out = append(out, blk)
+	}
+	return out, nil
+}
+
+func blockOf(b *types.Block) chain.Block {
+	txs := b.Transactions()
+	hashes := make([]common.Hash, len(txs))
+	for i, tx := range txs {
+		hashes[i] = tx.Hash()
+	}
+	return chain.Block{Number: b.NumberU64(), Hash: b.Hash(), ParentHash: b.ParentHash(), TxHashes: hashes}
+}
+
+// copyReceipt copies r and its logs: the chain caches the receipts it hands
+// out, and the caller owns what it gets, as it would a decoded answer.
+func copyReceipt(r *types.Receipt) *types.Receipt {
+	c := *r
+	c.Logs = make([]*types.Log, len(r.Logs))
+	for i, l := range r.Logs {
+		cl := *l
+		c.Logs[i] = &cl
+	}
+	return &c
 }
