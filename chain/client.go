@@ -36,9 +36,10 @@ type Client struct {
 }
 
 // Direct is a node in this process (the embedded dev chain) that answers
-// the calls coffer makes for every transaction as Go calls, without
-// encoding JSON-RPC messages. Its answers and errors are what the node's
-// JSON-RPC methods give, a revert as a *RevertError.
+// the calls coffer makes most often — per transaction (estimate, send) and
+// per block (head, blocks with receipts) — as Go calls, without encoding
+// JSON-RPC messages. Its answers and errors are what the node's JSON-RPC
+// methods give, a revert as a *RevertError.
 type Direct interface {
 	// EstimateGas is eth_estimateGas at the latest block.
 	EstimateGas(ctx context.Context, msg ethereum.CallMsg) (uint64, error)
@@ -66,7 +67,8 @@ func (c *Client) SetRetry(retries int, backoff time.Duration) {
 }
 
 // SetDirect makes EstimateGas, SendRawBatch, Head and Blocks call d instead
-// of the JSON-RPC client; the other calls still go through it.
+// of the JSON-RPC client; the other calls still go through it. Call it
+// before the client is used.
 func (c *Client) SetDirect(d Direct) { c.direct = d }
 
 // SetTimeout bounds each call to one URL.
