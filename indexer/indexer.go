@@ -170,16 +170,42 @@ func (ix *Indexer) Step(ctx context.Context) (bool, error) {
 	if after.Hash() != toHeader.Hash() {
 		return false, nil // the next step sees the reorg
 	}
-	if err := ix.store.ApplyTransfers(ctx, ix.chainID, transfers, to, toHeader.Hash()); err != nil {
-		return false, err
-	}
-	if len(transfers) > 0 {
-		for _, h := range ix.onApply {
-			h(ctx, transfers)
+	// One store transaction per run of about maxApply transfers, cut
+	// between blocks, each moving the cursor to its last block: a step
+	// catching up over many blocks holds the writer for none long, so the
+	// API's writes do not wait behind it.
+	for first := true; first || len(transfers) > 0; first = false {
+		part, block, hash := transfers, to, toHeader.Hash()
+		if n := applyRun(transfers); n < len(transfers) {
+			part, block, hash = transfers[:n], transfers[n-1].BlockNumber, transfers[n-1].BlockHash
 		}
-		ix.log.Debug("indexer: applied transfers", "chain_id", ix.chainID, "from", from, "to", to, "transfers", len(transfers))
+		transfers = transfers[len(part):]
+		if err := ix.store.ApplyTransfers(ctx, ix.chainID, part, block, hash); err != nil {
+			return false, err
+		}
+		if len(part) > 0 {
+			for _, h := range ix.onApply {
+				h(ctx, part)
+			}
+			ix.log.Debug("indexer: applied transfers", "chain_id", ix.chainID, "from", from, "to", block, "transfers", len(part))
+		}
 	}
 	return to < head, nil
+}
+
+// maxApply is about the most transfers one store transaction applies (the
+// tracker's bound on its writes too).
+const maxApply = 32
+
+// applyRun is how many of transfers (in block order) the next store
+// transaction takes: maxApply, or more to finish the block the last of them
+// is in, since a block's transfers are recorded together.
+func applyRun(transfers []coffer.Transfer) int {
+	n := min(len(transfers), maxApply)
+	for n > 0 && n < len(transfers) && transfers[n].BlockNumber == transfers[n-1].BlockNumber {
+		n++
+	}
+	return n
 }
 
 // rewind finds the fork point — the highest block whose hash the store

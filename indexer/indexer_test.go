@@ -3,8 +3,11 @@ package indexer
 import (
 	"context"
 	"crypto/ecdsa"
+	"fmt"
 	"math/big"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -359,4 +362,85 @@ func TestReorg(t *testing.T) {
 	if x, y := list(st), list(fresh); len(x) != 2 || len(x) != len(y) || x[0] != y[0] || x[1] != y[1] {
 		t.Fatalf("rebuilt index differs:\n%v\n%v", x, y)
 	}
+}
+
+// TestApplyRuns: a step's transfers go to the store in runs of about
+// maxApply, each ending at a block's end.
+func TestApplyRuns(t *testing.T) {
+	blocks := func(counts ...int) []coffer.Transfer {
+		var ts []coffer.Transfer
+		for b, n := range counts {
+			for range n {
+				ts = append(ts, coffer.Transfer{BlockNumber: uint64(b + 1)})
+			}
+		}
+		return ts
+	}
+	runs := func(ts []coffer.Transfer) []int {
+		var out []int
+		for len(ts) > 0 {
+			n := applyRun(ts)
+			out = append(out, n)
+			ts = ts[n:]
+		}
+		return out
+	}
+	for _, c := range []struct {
+		counts []int
+		want   string
+	}{
+		{nil, "[]"},
+		{[]int{5}, "[5]"},
+		{[]int{maxApply}, "[32]"},
+		{[]int{20, 20, 20}, "[40 20]"},     // the 32nd is in block 2: block 2 ends the first run
+		{[]int{16, 16, 16, 16}, "[32 32]"}, // runs end exactly at block ends
+		{[]int{70, 1}, "[70 1]"},           // a block is never split
+		{[]int{1, 1, 100, 3}, "[102 3]"},
+	} {
+		if got := fmt.Sprint(runs(blocks(c.counts...))); got != c.want {
+			t.Errorf("blocks of %v: runs %s, want %s", c.counts, got, c.want)
+		}
+	}
+}
+
+// applyLog is a store that records each ApplyTransfers call.
+type applyLog struct {
+	coffer.Store
+	calls []string
+}
+
+func (s *applyLog) ApplyTransfers(ctx context.Context, chainID uint64, ts []coffer.Transfer, block uint64, h common.Hash) error {
+	s.calls = append(s.calls, fmt.Sprintf("%d to block %d", len(ts), block))
+	return s.Store.ApplyTransfers(ctx, chainID, ts, block, h)
+}
+
+// TestStepAppliesInRuns: one step over 80 mints in four blocks applies them
+// in runs that end at block ends, the last moving the cursor to the head,
+// and the index agrees with the chain.
+func TestStepAppliesInRuns(t *testing.T) {
+	e := newEnv(t)
+	a := addrOf(e.user)
+	base, err := e.client.HeadNumber(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := 0
+	for _, n := range []int{30, 30, 15, 5} {
+		var txs []*types.Transaction
+		for range n {
+			id++
+			txs = append(txs, e.send(e.admin, nil, 0, e.nft.PackMint(a, fmt.Sprintf("ipfs://%d", id))))
+		}
+		e.mined(txs...)
+	}
+	e.dc.Commit() // the head: a block without transfers
+	st := &applyLog{Store: e.newStore()}
+	ix := New(st, e.client, time.Hour, testenv.Logger())
+	e.sync(ix, st)
+	want := fmt.Sprint([]string{fmt.Sprintf("60 to block %d", base+2), fmt.Sprintf("20 to block %d", base+5)})
+	applied := slices.DeleteFunc(st.calls, func(c string) bool { return strings.HasPrefix(c, "0 to") }) // placing the cursor
+	if got := fmt.Sprint(applied); got != want {
+		t.Fatalf("ApplyTransfers calls %s, want %s", got, want)
+	}
+	e.agrees(st, int64(id))
 }
