@@ -15,8 +15,38 @@ import (
 	"github.com/ethereum/go-ethereum/params"
 
 	"github.com/cofferhq/coffer/chain"
+	"github.com/cofferhq/coffer/chain/devchain"
 	"github.com/cofferhq/coffer/nft/bindings"
 )
+
+// directEnv is a dev chain mining on arrival with CofferNFT deployed by
+// from, and a client to it over JSON-RPC to compare Direct's answers with.
+type directEnv struct {
+	dc     *devchain.Chain
+	viaRPC *chain.Client
+	from   common.Address
+	opts   *bind.TransactOpts // from's
+	nft    *bindings.CofferNFT
+	addr   common.Address // the deployed CofferNFT
+}
+
+func newDirectEnv(t *testing.T) *directEnv {
+	t.Helper()
+	key, _ := crypto.GenerateKey()
+	e := &directEnv{from: crypto.PubkeyToAddress(key.PublicKey), opts: bind.NewKeyedTransactor(key, big.NewInt(1337)), nft: bindings.NewCofferNFT()}
+	e.dc = fundedChain(t, false, "", key)
+	e.viaRPC = chain.NewFromRPC(1337, e.dc.RPC())
+	t.Cleanup(e.viaRPC.Close)
+	addr, tx, err := bind.DeployContract(e.opts, common.FromHex(bindings.CofferNFTMetaData.Bin), e.dc.Client(), e.nft.PackConstructor("T", "T", e.from, e.from))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bind.WaitDeployed(context.Background(), e.dc.Client(), tx.Hash()); err != nil {
+		t.Fatal(err)
+	}
+	e.addr = addr
+	return e
+}
 
 // TestDirectEstimateGas: the dev chain's Direct estimates as its
 // eth_estimateGas does — the same gas for a transfer, a deployment and a
@@ -25,23 +55,9 @@ import (
 // the balance.
 func TestDirectEstimateGas(t *testing.T) {
 	ctx := context.Background()
-	key, _ := crypto.GenerateKey()
-	from := crypto.PubkeyToAddress(key.PublicKey)
-	dc := fundedChain(t, false, "", key)
-	viaRPC := chain.NewFromRPC(1337, dc.RPC())
-	defer viaRPC.Close()
-	direct := dc.Direct()
-
-	nft := bindings.NewCofferNFT()
-	opts := bind.NewKeyedTransactor(key, big.NewInt(1337))
+	e := newDirectEnv(t)
+	from, addr, nft, viaRPC, direct := e.from, e.addr, e.nft, e.viaRPC, e.dc.Direct()
 	deploy := nft.PackConstructor("T", "T", from, from)
-	addr, tx, err := bind.DeployContract(opts, common.FromHex(bindings.CofferNFTMetaData.Bin), dc.Client(), deploy)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bind.WaitDeployed(ctx, dc.Client(), tx.Hash()); err != nil {
-		t.Fatal(err)
-	}
 	other := common.HexToAddress("0xbb")
 	mint := nft.PackMint(other, "http://127.0.0.1/metadata/x.json")
 	code := append(common.FromHex(bindings.CofferNFTMetaData.Bin), deploy...)
@@ -88,24 +104,12 @@ func TestDirectEstimateGas(t *testing.T) {
 // chain does not have.
 func TestDirectBlocks(t *testing.T) {
 	ctx := context.Background()
-	key, _ := crypto.GenerateKey()
-	from := crypto.PubkeyToAddress(key.PublicKey)
-	dc := fundedChain(t, false, "", key)
-	viaRPC := chain.NewFromRPC(1337, dc.RPC())
-	defer viaRPC.Close()
+	e := newDirectEnv(t)
+	dc, addr, nft, opts, viaRPC := e.dc, e.addr, e.nft, e.opts, e.viaRPC
 	direct := chain.NewFromRPC(1337, dc.RPC())
 	defer direct.Close()
 	direct.SetDirect(dc.Direct())
 
-	nft := bindings.NewCofferNFT()
-	opts := bind.NewKeyedTransactor(key, big.NewInt(1337))
-	addr, tx, err := bind.DeployContract(opts, common.FromHex(bindings.CofferNFTMetaData.Bin), dc.Client(), nft.PackConstructor("T", "T", from, from))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bind.WaitDeployed(ctx, dc.Client(), tx.Hash()); err != nil {
-		t.Fatal(err)
-	}
 	inst := nft.Instance(dc.Client(), addr)
 	other := common.HexToAddress("0xbb")
 	var hashes []common.Hash

@@ -18,11 +18,10 @@ import (
 	"github.com/cofferhq/coffer/chain"
 )
 
-// Direct answers the calls coffer makes for every transaction — the gas
-// estimate and the send — as Go calls into the node, without JSON-RPC (see
-// chain.Direct). The answers are eth_estimateGas's and
-// eth_sendRawTransaction's; the tests hold them to what the same node says
-// over JSON-RPC.
+// Direct answers coffer's most frequent calls — per transaction the gas
+// estimate and the send, per block the head and the blocks with receipts —
+// as Go calls into the node, without JSON-RPC (see chain.Direct). The tests
+// hold the answers to what the same node says over JSON-RPC.
 func (c *Chain) Direct() chain.Direct { return direct{c.eth} }
 
 type direct struct{ eth *eth.Ethereum }
@@ -46,16 +45,13 @@ func (d direct) EstimateGas(ctx context.Context, msg ethereum.CallMsg) (uint64, 
 	if gasCap > 0 && gas > gasCap {
 		gas = gasCap
 	}
-	if msg.GasPrice != nil && (msg.GasFeeCap != nil || msg.GasTipCap != nil) {
-		return 0, errors.New("both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified")
-	}
 	price, feeCap, tipCap, err := callFees(msg, header.BaseFee)
 	if err != nil {
 		return 0, err
 	}
-	value, overflow := uint256.FromBig(orZero(msg.Value))
-	if overflow || msg.Value != nil && msg.Value.Sign() < 0 {
-		return 0, fmt.Errorf("value %v out of range", msg.Value)
+	value, err := u256("value", msg.Value)
+	if err != nil {
+		return 0, err
 	}
 	call := &core.Message{
 		From: msg.From, To: msg.To, Value: value, GasLimit: gas,
@@ -76,24 +72,20 @@ func (d direct) EstimateGas(ctx context.Context, msg ethereum.CallMsg) (uint64, 
 // a gas price stands for both fee fields; otherwise the price is tip plus
 // base fee up to the fee cap, and zero when neither is given.
 func callFees(msg ethereum.CallMsg, baseFee *big.Int) (price, feeCap, tipCap *uint256.Int, err error) {
-	u := func(b *big.Int) (*uint256.Int, error) {
-		v, overflow := uint256.FromBig(orZero(b))
-		if overflow || b != nil && b.Sign() < 0 {
-			return nil, fmt.Errorf("fee %v out of range", b)
-		}
-		return v, nil
-	}
-	if baseFee == nil || msg.GasPrice != nil {
-		if baseFee == nil && (msg.GasFeeCap != nil || msg.GasTipCap != nil) {
-			return nil, nil, nil, errors.New("maxFeePerGas and maxPriorityFeePerGas are not valid before London is active")
-		}
-		price, err = u(msg.GasPrice)
+	eip1559 := msg.GasFeeCap != nil || msg.GasTipCap != nil
+	switch {
+	case msg.GasPrice != nil && eip1559:
+		return nil, nil, nil, errors.New("both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified")
+	case baseFee == nil && eip1559:
+		return nil, nil, nil, errors.New("maxFeePerGas and maxPriorityFeePerGas are not valid before London is active")
+	case baseFee == nil || msg.GasPrice != nil:
+		price, err = u256("gasPrice", msg.GasPrice)
 		return price, price, price, err
 	}
-	if feeCap, err = u(msg.GasFeeCap); err != nil {
+	if feeCap, err = u256("maxFeePerGas", msg.GasFeeCap); err != nil {
 		return nil, nil, nil, err
 	}
-	if tipCap, err = u(msg.GasTipCap); err != nil {
+	if tipCap, err = u256("maxPriorityFeePerGas", msg.GasTipCap); err != nil {
 		return nil, nil, nil, err
 	}
 	price = new(uint256.Int)
@@ -106,11 +98,16 @@ func callFees(msg ethereum.CallMsg, baseFee *big.Int) (price, feeCap, tipCap *ui
 	return price, feeCap, tipCap, nil
 }
 
-func orZero(b *big.Int) *big.Int {
+// u256 is b (nil: zero) as a uint256, or an error naming the field.
+func u256(field string, b *big.Int) (*uint256.Int, error) {
 	if b == nil {
-		return new(big.Int)
+		return new(uint256.Int), nil
 	}
-	return b
+	v, overflow := uint256.FromBig(b)
+	if overflow || b.Sign() < 0 {
+		return nil, fmt.Errorf("%s %v out of range", field, b)
+	}
+	return v, nil
 }
 
 // SendRawTransactions decodes each raw transaction and adds those that
