@@ -136,11 +136,31 @@ func TestDirectSendOneBlock(t *testing.T) {
 	unprotected, _ := types.MustSignNewTx(key, types.HomesteadSigner{}, &types.LegacyTx{Nonce: 0, Gas: 21000,
 		GasPrice: big.NewInt(10 * params.GWei), To: &to, Value: big.NewInt(1)}).MarshalBinary()
 
+	// A first transaction on its own: go-ethereum's mine-on-arrival loop
+	// subscribes to the pool in a goroutine of its own, and a run sent
+	// before it has would wait for the next arrival (CI saw it once). A
+	// block sealed by hand stands in for a missed arrival.
+	var first types.Transaction
+	_ = first.UnmarshalBinary(send(0))
+	if errs := c.SendRawBatch(ctx, [][]byte{send(0)}); errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if r, err := c.Receipts(ctx, []common.Hash{first.Hash()}); err == nil && r[0] != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			dc.Commit()
+			waitMined(t, c, []common.Hash{first.Hash()})
+			break
+		}
+	}
+
 	const n = 40
 	var raws [][]byte
 	var hashes []common.Hash
 	for i := range uint64(n) {
-		raws = append(raws, send(i))
+		raws = append(raws, send(i+1))
 		var tx types.Transaction
 		_ = tx.UnmarshalBinary(raws[len(raws)-1])
 		hashes = append(hashes, tx.Hash())
