@@ -203,3 +203,37 @@ func TestOneWriterConnection(t *testing.T) {
 		t.Fatalf("%d connections open after Close", st.OpenConnections)
 	}
 }
+
+// The delivery loop claims after every change; with nothing due a claim
+// must not queue for the single writer (it did, hundreds of times a second
+// under a mint load with no webhooks at all).
+func TestClaimNothingDueWithoutWriter(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "coffer.db"))
+	defer s.Close()
+	ctx := context.Background()
+	claim := func() ([]*coffer.Delivery, int64) {
+		t.Helper()
+		before := s.WriteTransactions()
+		ds, err := s.ClaimDeliveries(ctx, time.Now(), 10, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ds, s.WriteTransactions() - before
+	}
+	if ds, writes := claim(); len(ds) != 0 || writes != 0 {
+		t.Fatalf("no webhooks: claimed %d with %d write transactions, want 0 and 0", len(ds), writes)
+	}
+	wh := &coffer.Webhook{URL: "https://example.com/hook", Events: []string{"test.*"}, Secret: "s"}
+	if err := s.CreateWebhook(ctx, wh); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AppendEvent(ctx, &coffer.Event{Type: "test.due", Subject: "x", Data: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if ds, writes := claim(); len(ds) != 1 || writes != 1 {
+		t.Fatalf("one due: claimed %d with %d write transactions, want 1 and 1", len(ds), writes)
+	}
+	if ds, writes := claim(); len(ds) != 0 || writes != 0 {
+		t.Fatalf("leased: claimed %d with %d write transactions, want 0 and 0", len(ds), writes)
+	}
+}

@@ -305,6 +305,20 @@ func (s *DB) ClaimDeliveries(ctx context.Context, at time.Time, limit int, lease
 	if s.d.ForUpdate != "" {
 		query += ` FOR UPDATE OF d SKIP LOCKED`
 	}
+	if s.d.SerializeWrites {
+		// The delivery loop asks after every change, and nearly always
+		// nothing is due (no webhooks, or none subscribed to it): a read
+		// says so without queueing for the single writer.
+		var due bool
+		err := s.prep(s.db).QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM webhook_deliveries
+			WHERE status = `+pending+` AND next_attempt_at <= $1)`, s.tm(at)).Scan(&due)
+		if err != nil {
+			return nil, s.wrap(err, "deliveries due")
+		}
+		if !due {
+			return nil, nil
+		}
+	}
 	var out []*coffer.Delivery
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		out = nil

@@ -22,6 +22,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cofferhq/coffer"
@@ -67,6 +68,7 @@ type DB struct {
 	// writer is the connection every write uses where writes are
 	// serialised (held under mu; see beginWrite).
 	writer *sql.Conn
+	writes atomic.Int64 // write transactions begun (WriteTransactions)
 
 	senders     [64]sync.Mutex // AssignNonce per sender, see senderLock
 	assignSlots chan struct{}
@@ -157,6 +159,7 @@ func (s *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // last transaction, so writes spread over the pool would each start cold
 // and read back every page they touch, while one writer keeps its pages.
 func (s *DB) beginWrite(ctx context.Context) (*sql.Tx, error) {
+	s.writes.Add(1)
 	if !s.d.SerializeWrites {
 		return s.db.BeginTx(ctx, nil)
 	}
@@ -178,6 +181,10 @@ func (s *DB) beginWrite(ctx context.Context) (*sql.Tx, error) {
 	}
 	return nil, driver.ErrBadConn
 }
+
+// WriteTransactions is how many write transactions the store has begun
+// (for tests and diagnostics: which calls need the writer).
+func (s *DB) WriteTransactions() int64 { return s.writes.Load() }
 
 // exec runs one write statement: alone where writes are not serialised,
 // else in a transaction of its own on the writer's connection.
