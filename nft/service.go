@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -66,6 +67,51 @@ type Service struct {
 	cfg     Config
 	log     *slog.Logger
 	abi     *bindings.CofferNFT
+
+	deployed deployedCache // collections found deployed, for the mint path
+}
+
+// deployedCache holds the collections the mint path found deployed. What a
+// mint reads of its collection (chain, address, minter, mint mode) never
+// changes once the deployment is mined, so a cached one is as good as a
+// read, whichever process deployed it; a collection still deploying (or
+// failed) is read every time. It bounds itself by starting over when full.
+type deployedCache struct {
+	mu sync.RWMutex
+	m  map[string]coffer.Collection
+}
+
+// maxDeployedCache bounds deployedCache.
+const maxDeployedCache = 4096
+
+func (c *deployedCache) get(id string) (coffer.Collection, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	col, ok := c.m[id]
+	return col, ok
+}
+
+func (c *deployedCache) put(col coffer.Collection) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxDeployedCache {
+		c.m = make(map[string]coffer.Collection)
+	}
+	col.TotalMinted = 0 // moves with every mint: not part of what is cached
+	c.m[col.ID] = col
+}
+
+// mintCollection is collection id as the mint path needs it: from the cache
+// once deployed, else read.
+func (s *Service) mintCollection(ctx context.Context, id string) (*coffer.Collection, error) {
+	if c, ok := s.deployed.get(id); ok {
+		return &c, nil
+	}
+	c, err := s.store.Collection(ctx, id)
+	if err == nil && c.Status == coffer.CollectionDeployed && c.Address != nil {
+		s.deployed.put(*c)
+	}
+	return c, err
 }
 
 // New returns the NFT service.
@@ -170,7 +216,7 @@ func (s *Service) Mint(ctx context.Context, p *coffer.Principal, collectionID st
 	// failure on the way (failed), whatever the request would meet now.
 	// Only where working the request out again has an effect of its own (a
 	// voucher signature, audited) is the key looked up first.
-	c, err := s.store.Collection(ctx, collectionID)
+	c, err := s.mintCollection(ctx, collectionID)
 	if err != nil {
 		return s.failed(ctx, req, err)
 	}
