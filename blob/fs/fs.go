@@ -32,9 +32,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/blob"
@@ -50,6 +53,13 @@ const (
 // by several processes sharing the directory.
 type Store struct {
 	dir string
+	// chmod: the process's umask clears bits of filePerm, so Put sets the
+	// mode itself (with the usual umasks the create already gives it).
+	chmod bool
+	// dirs keeps each shard directory open once synced: a Put syncs its
+	// directory after the rename, and opening it every time was two more
+	// system calls per object.
+	dirs sync.Map // directory path → *os.File
 }
 
 var _ coffer.Blob = (*Store)(nil)
@@ -63,6 +73,8 @@ func New(dir string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("blob/fs: %w", err)
 	}
+	_, err = os.Stat(abs)
+	made := errors.Is(err, fs.ErrNotExist)
 	if err := os.MkdirAll(abs, dirPerm); err != nil {
 		return nil, fmt.Errorf("blob/fs: create %s: %w", abs, err)
 	}
@@ -73,7 +85,51 @@ func New(dir string) (*Store, error) {
 	if !fi.IsDir() {
 		return nil, coffer.Errorf(coffer.EINVALID, "blob directory %s is not a directory", abs)
 	}
-	return &Store{dir: abs}, nil
+	s := &Store{dir: abs, chmod: umaskClears(abs)}
+	if made && s.chmod {
+		if err := os.Chmod(abs, dirPerm); err != nil {
+			return nil, fmt.Errorf("blob/fs: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// mkdir makes dir (and its parents) with dirPerm whatever the umask.
+func (s *Store) mkdir(dir string) error {
+	if err := os.MkdirAll(dir, dirPerm); err != nil {
+		return err
+	}
+	if s.chmod {
+		return os.Chmod(dir, dirPerm)
+	}
+	return nil
+}
+
+// umaskClears reports whether a file created in dir with filePerm gets fewer
+// permissions (the umask): a probe file says, and when it cannot be made,
+// Put sets the mode every time.
+func umaskClears(dir string) bool {
+	f, name, err := createTemp(dir)
+	if err != nil {
+		return true
+	}
+	defer os.Remove(name)
+	defer f.Close()
+	fi, err := f.Stat()
+	return err != nil || fi.Mode().Perm() != filePerm
+}
+
+// createTemp creates a new temporary file in dir with filePerm (less the
+// umask): os.CreateTemp's, which makes 0o600, would need a chmod every time.
+func createTemp(dir string) (*os.File, string, error) {
+	for {
+		name := filepath.Join(dir, ".tmp-"+strconv.FormatUint(rand.Uint64(), 36))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, filePerm)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, name, err
+	}
 }
 
 // Dir is the root directory of the store.
@@ -102,31 +158,30 @@ func (s *Store) Put(ctx context.Context, key string, data []byte, contentType st
 	dir, name := s.path(key)
 	// The directory is made when it is missing (after a first attempt, not
 	// before every Put: that was a stat per object).
-	f, err := os.CreateTemp(dir, ".tmp-*")
+	f, tmp, err := createTemp(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		if err := os.MkdirAll(dir, dirPerm); err != nil {
+		s.dirs.Delete(dir) // made anew: a handle kept open is the old one's
+		if err := s.mkdir(dir); err != nil {
 			return fmt.Errorf("blob/fs: put %q: %w", key, err)
 		}
-		f, err = os.CreateTemp(dir, ".tmp-*")
+		f, tmp, err = createTemp(dir)
 	}
 	if err != nil {
 		return fmt.Errorf("blob/fs: put %q: %w", key, err)
 	}
-	tmp := f.Name()
 	defer func() {
 		if err != nil {
 			f.Close()
 			os.Remove(tmp)
 		}
 	}()
-	// CreateTemp makes 0o600; widen to the documented mode regardless of umask.
-	if err := f.Chmod(filePerm); err != nil {
-		return fmt.Errorf("blob/fs: put %q: %w", key, err)
+	// The documented mode regardless of umask.
+	if s.chmod {
+		if err := f.Chmod(filePerm); err != nil {
+			return fmt.Errorf("blob/fs: put %q: %w", key, err)
+		}
 	}
-	if _, err := f.Write(header(key, ct)); err != nil {
-		return fmt.Errorf("blob/fs: put %q: %w", key, err)
-	}
-	if _, err := f.Write(data); err != nil {
+	if _, err := f.Write(append(header(key, ct, len(data)), data...)); err != nil {
 		return fmt.Errorf("blob/fs: put %q: %w", key, err)
 	}
 	if err := f.Sync(); err != nil {
@@ -144,7 +199,7 @@ func (s *Store) Put(ctx context.Context, key string, data []byte, contentType st
 	}
 	// The data is already in place; a failed directory sync only weakens
 	// durability across a crash, so it is reported but the object stays.
-	if err := syncDir(dir); err != nil {
+	if err := s.syncDir(dir); err != nil {
 		return fmt.Errorf("blob/fs: put %q: sync directory: %w", key, err)
 	}
 	return nil
@@ -193,15 +248,16 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err != nil {
 		return fmt.Errorf("blob/fs: delete %q: %w", key, err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := s.syncDir(dir); err != nil {
 		return fmt.Errorf("blob/fs: delete %q: sync directory: %w", key, err)
 	}
 	return nil
 }
 
-func header(key, ct string) []byte {
+// header is the file's header, with room after it for extra bytes.
+func header(key, ct string, extra int) []byte {
 	var b bytes.Buffer
-	b.Grow(len(magic) + len(key) + len(ct) + 32)
+	b.Grow(len(magic) + len(key) + len(ct) + 32 + extra)
 	b.WriteString(magic)
 	b.WriteString("key: ")
 	b.WriteString(key)
@@ -244,11 +300,22 @@ func parse(raw []byte) (key, ct string, data []byte, err error) {
 	return key, ct, rest, nil
 }
 
-func syncDir(dir string) error {
+// syncDir flushes dir's entries (a rename, a removal) to disk, through a
+// handle kept open after the first time.
+func (s *Store) syncDir(dir string) error {
+	if d, ok := s.dirs.Load(dir); ok {
+		return d.(*os.File).Sync()
+	}
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	return d.Sync()
+	if err := d.Sync(); err != nil {
+		d.Close()
+		return err
+	}
+	if _, kept := s.dirs.LoadOrStore(dir, d); kept {
+		d.Close()
+	}
+	return nil
 }

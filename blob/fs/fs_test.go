@@ -91,9 +91,20 @@ func walk(t *testing.T, dir string) []string {
 	return files
 }
 
+// Objects get 0o640 and directories 0o750 whatever the umask: one that
+// grants more (0), the usual one (022), and one that grants less (077, where
+// Put sets the mode itself).
 func TestPermissions(t *testing.T) {
-	old := syscall.Umask(0)
-	t.Cleanup(func() { syscall.Umask(old) })
+	for _, umask := range []int{0, 0o022, 0o077} {
+		t.Run(fmt.Sprintf("umask %03o", umask), func(t *testing.T) {
+			old := syscall.Umask(umask)
+			defer syscall.Umask(old)
+			checkPermissions(t)
+		})
+	}
+}
+
+func checkPermissions(t *testing.T) {
 	s := newStore(t)
 	if err := s.Put(context.Background(), "media/x.png", []byte("png"), "image/png"); err != nil {
 		t.Fatal(err)
@@ -139,6 +150,37 @@ func TestNoTempFilesLeft(t *testing.T) {
 	}
 	if n := len(walk(t, s.Dir())); n != 3 {
 		t.Errorf("store holds %d files, want 3", n)
+	}
+}
+
+// A shard directory removed behind the store's back (an operator cleaning
+// up) is made again by the next Put, which syncs the new directory, not a
+// handle kept from the old one.
+func TestShardDirectoryRemoved(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	if err := s.Put(ctx, "k/1", []byte("one"), "text/plain"); err != nil {
+		t.Fatal(err)
+	}
+	files := walk(t, s.Dir())
+	if len(files) != 1 {
+		t.Fatalf("files %v", files)
+	}
+	shard := filepath.Join(s.Dir(), filepath.Dir(files[0]))
+	if err := os.RemoveAll(shard); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, "k/1", []byte("again"), "text/plain"); err != nil {
+		t.Fatal(err)
+	}
+	if data, _, err := s.Get(ctx, "k/1"); err != nil || string(data) != "again" {
+		t.Fatalf("after the directory was removed: %q, %v", data, err)
+	}
+	if err := s.Delete(ctx, "k/1"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(walk(t, s.Dir())); n != 0 {
+		t.Fatalf("%d files left after delete", n)
 	}
 }
 
