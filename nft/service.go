@@ -84,10 +84,16 @@ type deployedCache struct {
 // maxDeployedCache bounds deployedCache.
 const maxDeployedCache = 4096
 
+// get returns a copy of the cached collection id, its address too, so that
+// nothing the caller does reaches the cache.
 func (c *deployedCache) get(id string) (coffer.Collection, bool) {
 	c.mu.RLock()
-	defer c.mu.RUnlock()
 	col, ok := c.m[id]
+	c.mu.RUnlock()
+	if ok {
+		a := *col.Address
+		col.Address = &a
+	}
 	return col, ok
 }
 
@@ -98,6 +104,8 @@ func (c *deployedCache) put(col coffer.Collection) {
 		c.m = make(map[string]coffer.Collection)
 	}
 	col.TotalMinted = 0 // moves with every mint: not part of what is cached
+	a := *col.Address
+	col.Address = &a
 	c.m[col.ID] = col
 }
 

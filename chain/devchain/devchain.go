@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -25,6 +26,7 @@ import (
 	"github.com/ethereum/go-ethereum/eth/ethconfig"
 	"github.com/ethereum/go-ethereum/eth/filters"
 	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ethereum/go-ethereum/event"
 	"github.com/ethereum/go-ethereum/node"
 	"github.com/ethereum/go-ethereum/p2p"
 	"github.com/ethereum/go-ethereum/params"
@@ -64,6 +66,10 @@ type Chain struct {
 	genesis common.Hash
 	// Fresh is true when the chain was created by this start (no prior state).
 	Fresh bool
+
+	stopMining chan struct{}  // closed by Close (mineOnArrival)
+	stopOnce   sync.Once      // Close may be called twice
+	mining     sync.WaitGroup // mineOnArrival's goroutines
 }
 
 // ErrGenesisMismatch means Dir holds a chain with a different genesis than
@@ -178,21 +184,34 @@ func Start(cfg Config) (*Chain, error) {
 		stack.Close()
 		return nil, fmt.Errorf("devchain: beacon: %w", err)
 	}
-	if !cfg.Manual {
-		// Period 0 mines on arrival only through the API's own loop.
-		catalyst.RegisterSimulatedBeaconAPIs(stack, beacon)
-	}
 	stack.RegisterLifecycle(beacon)
+	c := &Chain{
+		cfg: cfg, stack: stack, eth: backend, beacon: beacon,
+		genesis:    backend.BlockChain().Genesis().Hash(),
+		Fresh:      fresh,
+		stopMining: make(chan struct{}),
+	}
+	// Period 0 mines on arrival. The pool is subscribed to here, before
+	// anything can send: go-ethereum's own loop for it (with the "dev" API,
+	// RegisterSimulatedBeaconAPIs) subscribes from a goroutine of its own,
+	// and a first transaction sent before that waited, unmined, for the next.
+	var newTxs chan core.NewTxsEvent
+	var sub event.Subscription
+	if period == 0 && !cfg.Manual {
+		newTxs = make(chan core.NewTxsEvent)
+		sub = backend.TxPool().SubscribeTransactions(newTxs, true)
+	}
 	if err := stack.Start(); err != nil {
+		if sub != nil {
+			sub.Unsubscribe()
+		}
 		stack.Close()
 		return nil, fmt.Errorf("devchain: start: %w", err)
 	}
-	c := &Chain{
-		cfg: cfg, stack: stack, eth: backend, beacon: beacon,
-		url: stack.HTTPEndpoint(), wsURL: stack.WSEndpoint(),
-		genesis: backend.BlockChain().Genesis().Hash(),
-		Fresh:   fresh,
+	if sub != nil {
+		c.mineOnArrival(sub, newTxs)
 	}
+	c.url, c.wsURL = stack.HTTPEndpoint(), stack.WSEndpoint()
 	if cfg.Addr == "" {
 		c.url, c.wsURL = "", ""
 	}
@@ -237,7 +256,65 @@ func (c *Chain) BlockHash(number uint64) common.Hash {
 }
 
 // Close stops the chain, flushing it to disk when it is persistent.
-func (c *Chain) Close() error { return c.stack.Close() }
+func (c *Chain) Close() error {
+	c.stopOnce.Do(func() { close(c.stopMining) })
+	c.mining.Wait() // a block being sealed is finished first
+	return c.stack.Close()
+}
+
+// mineOnArrival seals blocks while the pool holds executable transactions,
+// starting whenever sub reports new ones (and once now, for any the pool
+// already holds). One goroutine takes the pool's events, which must never
+// wait on a block being sealed (the pool sends them synchronously); another
+// seals.
+func (c *Chain) mineOnArrival(sub event.Subscription, newTxs <-chan core.NewTxsEvent) {
+	seal := make(chan struct{}, 1)
+	seal <- struct{}{}
+	c.mining.Go(func() {
+		defer sub.Unsubscribe()
+		for {
+			select {
+			case <-c.stopMining:
+				return
+			case <-sub.Err():
+				return
+			case <-newTxs:
+				select {
+				case seal <- struct{}{}:
+				default: // a seal is due already and will see these
+				}
+			}
+		}
+	})
+	c.mining.Go(func() {
+		pool := c.eth.TxPool()
+		for {
+			select {
+			case <-c.stopMining:
+				return
+			case <-seal:
+			}
+			pool.Sync()
+			for {
+				if executable, _ := pool.Stats(); executable == 0 {
+					break
+				}
+				select {
+				case <-c.stopMining:
+					return
+				default:
+				}
+				// A block that takes none of them (a tip below what the
+				// miner asks) would be sealed again and again: wait for
+				// the next arrival instead.
+				if b := c.eth.BlockChain().GetBlockByHash(c.beacon.Commit()); b == nil || len(b.Transactions()) == 0 {
+					break
+				}
+				pool.Sync()
+			}
+		}
+	})
+}
 
 func exists(path string) bool {
 	_, err := os.Stat(path)

@@ -113,3 +113,44 @@ func TestMinesOnArrivalAndPersists(t *testing.T) {
 		t.Fatalf("want ErrGenesisMismatch, got %v", err)
 	}
 }
+
+// A transaction sent the moment Start returns is mined without waiting for
+// another. The pool is subscribed to before Start returns; go-ethereum's own
+// mine-on-arrival loop subscribes from a goroutine of its own, a race that
+// this test did not catch in ten starts, but that CI once lost (session 9,
+// TestDirectSendOneBlock). Several starts, for that race.
+func TestFirstTransactionMinedAtOnce(t *testing.T) {
+	key, _ := crypto.GenerateKey()
+	from := crypto.PubkeyToAddress(key.PublicKey)
+	to := common.HexToAddress("0x00000000000000000000000000000000000000aa")
+	id := big.NewInt(31337)
+	fee := big.NewInt(100e9) // well above the genesis base fee and any minimum tip
+	tx := types.MustSignNewTx(key, types.LatestSignerForChainID(id), &types.DynamicFeeTx{
+		ChainID: id, Nonce: 0, GasTipCap: big.NewInt(2e9), GasFeeCap: fee, Gas: 21000, To: &to, Value: big.NewInt(1),
+	})
+	raw, err := tx.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		c, err := Start(Config{ChainID: id.Uint64(), Alloc: map[common.Address]*big.Int{from: big.NewInt(1e18)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if errs := c.Direct().SendRawTransactions(context.Background(), [][]byte{raw}); errs[0] != nil {
+			c.Close()
+			t.Fatal(errs[0])
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for c.eth.BlockChain().CurrentBlock().Number.Uint64() == 0 {
+			if time.Now().After(deadline) {
+				c.Close()
+				t.Fatalf("start %d: the first transaction was not mined within 10 s", i)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

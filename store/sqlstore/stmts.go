@@ -20,7 +20,8 @@ type stmtCache struct {
 	mu      sync.RWMutex
 	m       map[string]*sql.Stmt
 	closed  bool
-	pending atomic.Bool // a background preparation (txStmt) is running
+	pending atomic.Bool    // a background preparation (txStmt) is running
+	prep    sync.WaitGroup // that preparation: Close waits for it
 }
 
 // stmt returns the pool's prepared statement for query, preparing it on first
@@ -73,11 +74,24 @@ func (s *DB) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, e
 	if st := s.cachedStmt(query); st != nil {
 		return tx.StmtContext(ctx, st), nil
 	}
-	if s.stmts.pending.CompareAndSwap(false, true) {
-		go func() {
-			defer s.stmts.pending.Store(false)
-			_, _ = s.stmt(context.Background(), query)
-		}()
+	if c := &s.stmts; c.pending.CompareAndSwap(false, true) {
+		// Not after Close: a preparation then still running could open a
+		// connection, and so the database's files, after the store closed.
+		c.mu.Lock()
+		closed := c.closed
+		if !closed {
+			c.prep.Add(1)
+		}
+		c.mu.Unlock()
+		if closed {
+			c.pending.Store(false)
+		} else {
+			go func() {
+				defer c.prep.Done()
+				defer c.pending.Store(false)
+				_, _ = s.stmt(s.bgCtx, query) // cancelled by Close
+			}()
+		}
 	}
 	st, err := tx.PrepareContext(ctx, query)
 	return st, s.wrap(err, "prepare statement")
@@ -94,8 +108,11 @@ func (s *DB) PreparedStatements() int {
 // closeStmts closes the prepared statements (before the pool closes).
 func (s *DB) closeStmts() {
 	s.stmts.mu.Lock()
-	defer s.stmts.mu.Unlock()
 	s.stmts.closed = true
+	s.stmts.mu.Unlock()
+	s.stmts.prep.Wait()
+	s.stmts.mu.Lock()
+	defer s.stmts.mu.Unlock()
 	for q, st := range s.stmts.m {
 		_ = st.Close()
 		delete(s.stmts.m, q)
