@@ -269,7 +269,6 @@ func (c *Chain) Close() error {
 // seals.
 func (c *Chain) mineOnArrival(sub event.Subscription, newTxs <-chan core.NewTxsEvent) {
 	seal := make(chan struct{}, 1)
-	seal <- struct{}{}
 	c.mining.Go(func() {
 		defer sub.Unsubscribe()
 		for {
@@ -288,29 +287,34 @@ func (c *Chain) mineOnArrival(sub event.Subscription, newTxs <-chan core.NewTxsE
 	})
 	c.mining.Go(func() {
 		pool := c.eth.TxPool()
+		executable := func() bool { n, _ := pool.Stats(); return n > 0 }
+		stopped := func() bool {
+			select {
+			case <-c.stopMining:
+				return true
+			default:
+				return false
+			}
+		}
+		// What the pool held before the subscription.
+		pool.Sync()
+		for executable() && !stopped() {
+			c.beacon.Commit()
+		}
+		// As go-ethereum's loop does: on arrival seal at once, let the
+		// pool finish its reorganisation, then seal again while it has
+		// more. A transaction the miner never takes (a tip below what it
+		// asks) keeps this sealing blocks, as there.
 		for {
 			select {
 			case <-c.stopMining:
 				return
 			case <-seal:
 			}
+			c.beacon.Commit()
 			pool.Sync()
-			for {
-				if executable, _ := pool.Stats(); executable == 0 {
-					break
-				}
-				select {
-				case <-c.stopMining:
-					return
-				default:
-				}
-				// A block that takes none of them (a tip below what the
-				// miner asks) would be sealed again and again: wait for
-				// the next arrival instead.
-				if b := c.eth.BlockChain().GetBlockByHash(c.beacon.Commit()); b == nil || len(b.Transactions()) == 0 {
-					break
-				}
-				pool.Sync()
+			for executable() && !stopped() {
+				c.beacon.Commit()
 			}
 		}
 	})
