@@ -6,7 +6,6 @@ import (
 	"math/big"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/ethereum/go-ethereum/signer/core/apitypes"
 
 	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/internal/cache"
 	"github.com/cofferhq/coffer/nft/artifacts"
 	"github.com/cofferhq/coffer/nft/bindings"
 )
@@ -68,56 +68,35 @@ type Service struct {
 	log     *slog.Logger
 	abi     *bindings.CofferNFT
 
-	deployed deployedCache // collections found deployed, for the mint path
+	// deployed holds the collections the mint path found deployed. What a
+	// mint reads of its collection (chain, address, minter, mint mode)
+	// never changes once the deployment is mined, so a cached one is as
+	// good as a read, whichever process deployed it; a collection still
+	// deploying (or failed) is read every time.
+	deployed cache.Map[string, coffer.Collection]
 }
 
-// deployedCache holds the collections the mint path found deployed. What a
-// mint reads of its collection (chain, address, minter, mint mode) never
-// changes once the deployment is mined, so a cached one is as good as a
-// read, whichever process deployed it; a collection still deploying (or
-// failed) is read every time. It bounds itself by starting over when full.
-type deployedCache struct {
-	mu sync.RWMutex
-	m  map[string]coffer.Collection
-}
-
-// maxDeployedCache bounds deployedCache.
+// maxDeployedCache bounds Service.deployed.
 const maxDeployedCache = 4096
 
-// get returns a copy of the cached collection id, its address too, so that
-// nothing the caller does reaches the cache.
-func (c *deployedCache) get(id string) (coffer.Collection, bool) {
-	c.mu.RLock()
-	col, ok := c.m[id]
-	c.mu.RUnlock()
-	if ok {
-		a := *col.Address
-		col.Address = &a
-	}
-	return col, ok
-}
-
-func (c *deployedCache) put(col coffer.Collection) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= maxDeployedCache {
-		c.m = make(map[string]coffer.Collection)
-	}
-	col.TotalMinted = 0 // moves with every mint: not part of what is cached
-	a := *col.Address
-	col.Address = &a
-	c.m[col.ID] = col
+// withOwnAddress is a copy of c with a copy of its address.
+func withOwnAddress(c coffer.Collection) *coffer.Collection {
+	a := *c.Address
+	c.Address = &a
+	return &c
 }
 
 // mintCollection is collection id as the mint path needs it: from the cache
 // once deployed, else read.
 func (s *Service) mintCollection(ctx context.Context, id string) (*coffer.Collection, error) {
-	if c, ok := s.deployed.get(id); ok {
-		return &c, nil
+	if c, ok := s.deployed.Get(id); ok {
+		return withOwnAddress(c), nil // nothing the caller does reaches the cache
 	}
 	c, err := s.store.Collection(ctx, id)
 	if err == nil && c.Status == coffer.CollectionDeployed && c.Address != nil {
-		s.deployed.put(*c)
+		cached := withOwnAddress(*c)
+		cached.TotalMinted = 0 // moves with every mint: not part of what is cached
+		s.deployed.Put(id, *cached)
 	}
 	return c, err
 }
@@ -128,7 +107,9 @@ func New(store coffer.Store, blob coffer.Blob, wallets Wallets, txm Notifier, cf
 	if cfg.VoucherTTL <= 0 {
 		cfg.VoucherTTL = DefaultVoucherTTL
 	}
-	return &Service{store: store, blob: blob, wallets: wallets, txm: txm, cfg: cfg, log: log, abi: bindings.NewCofferNFT()}
+	s := &Service{store: store, blob: blob, wallets: wallets, txm: txm, cfg: cfg, log: log, abi: bindings.NewCofferNFT()}
+	s.deployed.Max = maxDeployedCache
+	return s
 }
 
 // CollectionRequest is the body of POST /v1/collections.

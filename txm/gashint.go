@@ -1,8 +1,6 @@
 package txm
 
 import (
-	"sync"
-
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/cofferhq/coffer"
@@ -22,18 +20,13 @@ import (
 // A hint that is too low makes the estimate fail (out of gas, or a revert a
 // contract raised for want of gas), so any failure with a hint is asked
 // again without one, and that answer stands.
-type gasHints struct {
-	mu sync.Mutex
-	m  map[hintKey]uint64
-}
-
 type hintKey struct {
 	to       common.Address
 	selector [4]byte
 	size     int
 }
 
-// maxHints bounds the map (call shapes are few; past that it starts over).
+// maxHints bounds the hints (call shapes are few; past that they start over).
 const maxHints = 4096
 
 func hintOf(tx *coffer.Transaction) (hintKey, bool) {
@@ -43,19 +36,4 @@ func hintOf(tx *coffer.Transaction) (hintKey, bool) {
 	k := hintKey{to: *tx.To, size: len(tx.Data)}
 	copy(k.selector[:], tx.Data)
 	return k, true
-}
-
-func (h *gasHints) get(k hintKey) uint64 {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.m[k]
-}
-
-func (h *gasHints) put(k hintKey, gas uint64) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.m == nil || len(h.m) >= maxHints {
-		h.m = make(map[hintKey]uint64)
-	}
-	h.m[k] = gas
 }

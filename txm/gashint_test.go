@@ -52,36 +52,36 @@ func TestEstimateHints(t *testing.T) {
 
 	call := &coffer.Transaction{ChainID: chainID, From: e.from, To: &writes, Data: []byte{1, 2, 3, 4}}
 	key, ok := hintOf(call)
-	if !ok || w.hints.get(key) != 0 {
-		t.Fatalf("hint before any estimate: %v %d", ok, w.hints.get(key))
+	if !ok || w.hint(key) != 0 {
+		t.Fatalf("hint before any estimate: %v %d", ok, w.hint(key))
 	}
 	g1, err := w.estimate(ctx, call)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hint := w.hints.get(key)
+	hint := w.hint(key)
 	if hint < 43_000 || g1 != uint64(float64(hint)*w.cfg.GasBuffer) {
 		t.Fatalf("estimate %d, hint %d", g1, hint)
 	}
 	// With the hint the node starts its search there and answers it.
-	if g, err := w.estimate(ctx, call); err != nil || g != g1 || w.hints.get(key) != hint {
-		t.Fatalf("hinted estimate %d (hint %d), %v; want %d", g, w.hints.get(key), err, g1)
+	if g, err := w.estimate(ctx, call); err != nil || g != g1 || w.hint(key) != hint {
+		t.Fatalf("hinted estimate %d (hint %d), %v; want %d", g, w.hint(key), err, g1)
 	}
 	// A hint a little above what the call needs is the answer as it is:
 	// the node ran the call once at that limit and stopped there.
-	w.hints.put(key, hint+300)
-	if _, err := w.estimate(ctx, call); err != nil || w.hints.get(key) != hint+300 {
-		t.Fatalf("estimate from a hint 300 above: the node answered %d, %v", w.hints.get(key), err)
+	w.hints.Put(key, hint+300)
+	if _, err := w.estimate(ctx, call); err != nil || w.hint(key) != hint+300 {
+		t.Fatalf("estimate from a hint 300 above: the node answered %d, %v", w.hint(key), err)
 	}
 	// Too low a hint fails at the node; the estimate is asked again without it.
-	w.hints.put(key, 21_500)
-	if g, err := w.estimate(ctx, call); err != nil || g != g1 || w.hints.get(key) != hint {
-		t.Fatalf("estimate after a low hint %d (hint %d), %v; want %d", g, w.hints.get(key), err, g1)
+	w.hints.Put(key, 21_500)
+	if g, err := w.estimate(ctx, call); err != nil || g != g1 || w.hint(key) != hint {
+		t.Fatalf("estimate after a low hint %d (hint %d), %v; want %d", g, w.hint(key), err, g1)
 	}
 	// A call that reverts reports the revert, hint or not.
 	rcall := &coffer.Transaction{ChainID: chainID, From: e.from, To: &reverts, Data: []byte{1, 2, 3, 4}}
 	rkey, _ := hintOf(rcall)
-	w.hints.put(rkey, 100_000)
+	w.hints.Put(rkey, 100_000)
 	if _, err := w.estimate(ctx, rcall); chain.AsRevert(err) == nil {
 		t.Fatalf("reverting call: %v", err)
 	}
@@ -92,4 +92,10 @@ func TestEstimateHints(t *testing.T) {
 	if _, ok := hintOf(&coffer.Transaction{Data: []byte{1, 2, 3, 4}}); ok {
 		t.Fatal("a deployment has a hint key")
 	}
+}
+
+// hint is the hint held for k (0: none).
+func (w *worker) hint(k hintKey) uint64 {
+	g, _ := w.hints.Get(k)
+	return g
 }

@@ -89,6 +89,7 @@ import (
 
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/chain"
+	"github.com/cofferhq/coffer/internal/cache"
 )
 
 // TxSigner signs a transaction with the custodial key of from.
@@ -193,6 +194,7 @@ func New(store coffer.Store, signer TxSigner, chains map[uint64]ChainConfig, log
 		m.chains[id] = &worker{m: m, id: id, cfg: cc, wake: make(chan struct{}, 1), trackWake: make(chan struct{}, 1), synced: map[common.Address]bool{},
 			lastSent: map[string]time.Time{}, nonceLow: map[string]int{}, rejects: map[string]int{}, bumpNow: map[string]bool{},
 			users: map[common.Address]bool{}}
+		m.chains[id].hints.Max = maxHints
 	}
 	return m
 }
@@ -266,7 +268,7 @@ type worker struct {
 	id    uint64
 	cfg   ChainConfig
 	wake  chan struct{}
-	hints gasHints // the last estimate per call shape (estimate)
+	hints cache.Map[hintKey, uint64] // the last estimate per call shape (estimate, gashint.go)
 
 	// The worker is two goroutines: the sender signs and broadcasts what is
 	// queued (sendLoop), the tracker follows what is pending to its receipt
@@ -674,12 +676,12 @@ func (w *worker) estimate(ctx context.Context, tx *coffer.Transaction) (uint64, 
 }
 
 // estimateGas asks the node for tx's gas, offering the last estimate of a
-// call of the same shape as the limit to start from (see gasHints).
+// call of the same shape as the limit to start from (gashint.go).
 func (w *worker) estimateGas(ctx context.Context, tx *coffer.Transaction) (uint64, error) {
 	msg := ethereum.CallMsg{From: tx.From, To: tx.To, Value: tx.Value, Data: tx.Data}
 	key, hinted := hintOf(tx)
 	if hinted {
-		msg.Gas = w.hints.get(key) // 0: none yet
+		msg.Gas, _ = w.hints.Get(key) // 0: none yet
 	}
 	g, err := w.cfg.Client.EstimateGas(ctx, msg)
 	if err != nil && msg.Gas != 0 {
@@ -693,7 +695,7 @@ func (w *worker) estimateGas(ctx context.Context, tx *coffer.Transaction) (uint6
 		return 0, err
 	}
 	if hinted {
-		w.hints.put(key, g)
+		w.hints.Put(key, g)
 	}
 	return g, nil
 }

@@ -49,8 +49,7 @@ type Config struct {
 	// GasLimit per block; 0 means go-ethereum's default.
 	GasLimit uint64
 	// Manual mines only on Commit (tests: transactions stay pending until
-	// the test says so). BlockPeriod is ignored and the "dev" RPC namespace is
-	// not served.
+	// the test says so). BlockPeriod is ignored.
 	Manual bool
 	Logger *slog.Logger
 }
@@ -177,7 +176,7 @@ func Start(cfg Config) (*Chain, error) {
 		period = 1
 	}
 	if cfg.Manual {
-		period = 0 // with no "dev" API below, nothing mines on arrival either
+		period = 0 // and with no mine-on-arrival loop (below), nothing mines by itself
 	}
 	beacon, err := catalyst.NewSimulatedBeacon(period, common.Address{}, backend)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -39,6 +38,9 @@ func (s *DB) appendEvent(ctx context.Context, q querier, e *coffer.Event) error 
 	return nil
 }
 
+// maxOwners bounds the wallet owner cache (DB.owners).
+const maxOwners = 1 << 16
+
 // walletOwner is the user owning the custodial wallet a ("" when none).
 // A wallet's owner never changes and wallets are never deleted, so a found
 // owner is cached (an event names the owners of the wallets it involves:
@@ -48,7 +50,7 @@ func (s *DB) walletOwner(ctx context.Context, q querier, a common.Address) (stri
 	if a == (common.Address{}) {
 		return "", nil
 	}
-	if owner, ok := s.owners.get(a); ok {
+	if owner, ok := s.owners.Get(a); ok {
 		return owner, nil
 	}
 	var owner string
@@ -59,33 +61,8 @@ func (s *DB) walletOwner(ctx context.Context, q querier, a common.Address) (stri
 	if err != nil {
 		return "", s.wrap(err, "owner of wallet %s", a.Hex())
 	}
-	s.owners.put(a, owner)
+	s.owners.Put(a, owner)
 	return owner, nil
-}
-
-// ownerCache maps wallet addresses to their owners, up to maxOwners
-// entries (then it starts over: a cache, not a copy of the table).
-type ownerCache struct {
-	mu sync.RWMutex
-	m  map[common.Address]string
-}
-
-const maxOwners = 1 << 16
-
-func (c *ownerCache) get(a common.Address) (string, bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	owner, ok := c.m[a]
-	return owner, ok
-}
-
-func (c *ownerCache) put(a common.Address, owner string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= maxOwners {
-		c.m = make(map[common.Address]string)
-	}
-	c.m[a] = owner
 }
 
 // txEvent appends "transaction.<status>" for the transaction id as q sees it

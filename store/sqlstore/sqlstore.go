@@ -26,6 +26,8 @@ import (
 	"time"
 
 	"github.com/cofferhq/coffer"
+	"github.com/cofferhq/coffer/internal/cache"
+	"github.com/ethereum/go-ethereum/common"
 )
 
 // Dialect is what differs between the SQL engines.
@@ -73,9 +75,9 @@ type DB struct {
 	senders     [64]sync.Mutex // AssignNonce per sender, see senderLock
 	assignSlots chan struct{}
 
-	stmts  stmtCache  // prepared hot queries; stmts.go
-	group  txGroup    // group commit of small writes; group.go
-	owners ownerCache // wallet owners; events.go
+	stmts  stmtCache                         // prepared hot queries; stmts.go
+	group  txGroup                           // group commit of small writes; group.go
+	owners cache.Map[common.Address, string] // wallet owners (walletOwner), up to maxOwners
 
 	bg     sync.WaitGroup // Background's goroutines
 	bgStop context.CancelFunc
@@ -93,7 +95,9 @@ func New(db *sql.DB, d Dialect, maxConns int) *DB {
 		slots = 64
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	return &DB{db: db, d: d, assignSlots: make(chan struct{}, max(slots, 1)), bgCtx: ctx, bgStop: stop}
+	s := &DB{db: db, d: d, assignSlots: make(chan struct{}, max(slots, 1)), bgCtx: ctx, bgStop: stop}
+	s.owners.Max = maxOwners
+	return s
 }
 
 // Background runs fn (maintenance of the dialect's own, such as SQLite's
