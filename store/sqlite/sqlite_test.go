@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -235,5 +236,37 @@ func TestClaimNothingDueWithoutWriter(t *testing.T) {
 	}
 	if ds, writes := claim(); len(ds) != 0 || writes != 0 {
 		t.Fatalf("leased: claimed %d with %d write transactions, want 0 and 0", len(ds), writes)
+	}
+}
+
+// The partial transactions_hash index (only rows with a hash: migration
+// 0012) still serves the lookups by hash, and pruning finds events by seq
+// (events have no index on created_at).
+func TestPlansWithoutFullIndexes(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "coffer.db"))
+	defer s.Close()
+	for q, want := range map[string]string{
+		`SELECT id FROM transactions WHERE hash = 'x' OR id IN (SELECT tx_id FROM tx_attempts WHERE hash = 'x') LIMIT 1`: "SEARCH transactions USING INDEX transactions_hash (hash=?)",
+		`SELECT COUNT(*) FROM transactions WHERE hash = 'x' AND kind = 'mint'`:                                           "SEARCH transactions USING INDEX transactions_hash (hash=?)",
+		`SELECT seq, created_at FROM events WHERE seq >= 5 ORDER BY seq LIMIT 1`:                                         "SEARCH events USING INTEGER PRIMARY KEY (rowid>?)",
+		`DELETE FROM events WHERE seq <= 5 AND created_at < 'x'`:                                                         "SEARCH events USING INTEGER PRIMARY KEY (rowid<?)",
+	} {
+		rows, err := s.SQL().Query(`EXPLAIN QUERY PLAN ` + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if !slices.Contains(plan, want) {
+			t.Errorf("%s\nplan %q, want a step %q", q, plan, want)
+		}
 	}
 }

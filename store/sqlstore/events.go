@@ -382,15 +382,28 @@ func (s *DB) Deliveries(ctx context.Context, webhookID string, limit int, cursor
 	return out, next, nil
 }
 
+// PruneEvents finds old events by seq: the events table has no index on
+// created_at (it would be one more index entry per event, seven events per
+// mint, for an hourly prune). An event's seq is taken as it is inserted,
+// moments after its created_at is stamped, so created_at rises with seq but
+// for the moments between concurrent inserts; pruneCut finds the last event
+// of the old prefix by binary search, and only events up to it that were
+// themselves created before the cut are deleted. (One stamped just before
+// the cut but inserted after a newer one waits for the next prune.)
 func (s *DB) PruneEvents(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM webhook_deliveries WHERE status <> $1
-			AND event_seq IN (SELECT seq FROM events WHERE created_at < $2)`, coffer.DeliveryPending, s.tm(before)); err != nil {
+		cut, err := s.pruneCut(ctx, tx, before)
+		if err != nil || cut == 0 {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM webhook_deliveries WHERE status <> $1 AND event_seq <= $2
+			AND event_seq IN (SELECT seq FROM events WHERE seq <= $2 AND created_at < $3)`,
+			coffer.DeliveryPending, cut, s.tm(before)); err != nil {
 			return s.wrap(err, "prune deliveries")
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE created_at < $1
-			AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_seq = events.seq)`, s.tm(before))
+		res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE seq <= $1 AND created_at < $2
+			AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_seq = events.seq)`, cut, s.tm(before))
 		if err != nil {
 			return s.wrap(err, "prune events")
 		}
@@ -398,4 +411,46 @@ func (s *DB) PruneEvents(ctx context.Context, before time.Time) (int64, error) {
 		return err
 	})
 	return n, err
+}
+
+// pruneCut is the seq of the last event of the longest prefix (by seq) of
+// events created before t, 0 when the oldest event is not; each probe reads
+// one event by its key.
+func (s *DB) pruneCut(ctx context.Context, tx *sql.Tx, t time.Time) (int64, error) {
+	var first, last sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT MIN(seq), MAX(seq) FROM events`).Scan(&first, &last); err != nil {
+		return 0, s.wrap(err, "event seqs")
+	}
+	// old reports whether the first event at or after seq was created
+	// before t, and its seq.
+	old := func(seq int64) (bool, int64, error) {
+		var at time.Time
+		err := tx.QueryRowContext(ctx, `SELECT seq, created_at FROM events WHERE seq >= $1 ORDER BY seq LIMIT 1`, seq).
+			Scan(&seq, timeCol{&at})
+		return at.Before(t), seq, s.wrap(err, "event at %d", seq)
+	}
+	if !first.Valid {
+		return 0, nil // no events
+	}
+	if ok, _, err := old(first.Int64); err != nil || !ok {
+		return 0, err
+	}
+	if ok, _, err := old(last.Int64); err != nil || ok {
+		return last.Int64, err
+	}
+	// The event at lo is old; the first event at or after hi is not.
+	lo, hi := first.Int64, last.Int64
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		ok, at, err := old(mid)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			lo = at // at < hi: the event at hi (or after) is not old
+		} else {
+			hi = mid
+		}
+	}
+	return lo, nil
 }

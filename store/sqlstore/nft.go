@@ -238,10 +238,11 @@ func (s *DB) followMint(ctx context.Context, tx *sql.Tx, t *coffer.Transaction, 
 
 // updateMint applies u to the mint whose column by ("id" or "tx_id") is key,
 // inside tx, and appends its event when the status changed. The row is read
-// first (locked, where the engine locks rows) and updated here as in the
-// table, so the event needs no second read.
+// first (locked, where the engine locks rows; without its metadata, which
+// neither the update nor the event needs) and updated here as in the table,
+// so the event needs no second read.
 func (s *DB) updateMint(ctx context.Context, tx *sql.Tx, by, key string, u coffer.MintUpdate) (*coffer.Mint, error) {
-	m, err := scanMint(s.prep(tx).QueryRowContext(ctx, `SELECT `+mintCols+` FROM mints WHERE `+by+` = $1`+s.d.ForUpdate, key))
+	m, err := scanMint(s.prep(tx).QueryRowContext(ctx, `SELECT `+mintListCols+` FROM mints WHERE `+by+` = $1`+s.d.ForUpdate, key))
 	if err != nil {
 		if by == "tx_id" {
 			return nil, s.notFound(err, "mint of transaction %s", key)

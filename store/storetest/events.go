@@ -151,6 +151,69 @@ func testEventsOutbox(t *testing.T, s coffer.Store) {
 	}
 }
 
+// testPruneEvents: pruning deletes the events created before the cut and
+// nothing newer, and keeps those a pending delivery needs. (An event stamped
+// before the cut but appended after newer ones may wait for a later prune.)
+func testPruneEvents(t *testing.T, s coffer.Store) {
+	ok(t, s.CreateWebhook(ctx, &coffer.Webhook{URL: "https://example.com/keep", Events: []string{"test.keep"}, Secret: "s"}))
+	base := time.Now().Add(-time.Hour).Truncate(time.Second)
+	at := func(i int) time.Time { return base.Add(time.Duration(i) * time.Second) }
+	var made []*coffer.Event
+	for i := range 101 {
+		e := &coffer.Event{Type: "test.prune", Subject: fmt.Sprint(i), Data: json.RawMessage(`{}`), CreatedAt: at(i)}
+		if i == 10 {
+			e.Type = "test.keep" // a pending delivery
+		}
+		ok(t, s.AppendEvent(ctx, e))
+		made = append(made, e)
+	}
+	late := &coffer.Event{Type: "test.prune", Subject: "late", Data: json.RawMessage(`{}`), CreatedAt: at(30)}
+	ok(t, s.AppendEvent(ctx, late))
+	ok(t, s.AppendEvent(ctx, &coffer.Event{Type: "test.prune", Subject: "last", Data: json.RawMessage(`{}`), CreatedAt: at(200)}))
+	left := func() map[string]bool {
+		t.Helper()
+		out := map[string]bool{}
+		for after := int64(0); ; {
+			es := allEvents(t, s, coffer.EventFilter{After: after, Limit: 50})
+			if len(es) == 0 {
+				return out
+			}
+			for _, e := range es {
+				out[e.Subject] = true
+			}
+			after = es[len(es)-1].Seq
+		}
+	}
+	// prune cuts at before and checks which events are left (newer ones
+	// and 10, whose delivery is pending; "late" may be left or not until a
+	// cut past the newest) and that the count matches.
+	prune := func(before time.Time, keep func(i int) bool) {
+		t.Helper()
+		had := left()
+		n, err := s.PruneEvents(ctx, before)
+		ok(t, err)
+		got := left()
+		if int(n) != len(had)-len(got) {
+			t.Fatalf("pruned %d events before %s, but %d went", n, before.Sub(base), len(had)-len(got))
+		}
+		for i, e := range made {
+			if want := keep(i) || i == 10; got[e.Subject] != want {
+				t.Fatalf("pruned before %s: event %d kept %v, want %v", before.Sub(base), i, got[e.Subject], want)
+			}
+		}
+		if !got["last"] && before.Before(at(200)) {
+			t.Fatalf("pruned before %s: the newest event went", before.Sub(base))
+		}
+	}
+	prune(at(0), func(int) bool { return true })
+	prune(at(50).Add(time.Millisecond), func(i int) bool { return i > 50 })
+	prune(at(60).Add(time.Millisecond), func(i int) bool { return i > 60 })
+	prune(time.Now(), func(int) bool { return false })
+	if got := left(); len(got) != 1 || !got["10"] {
+		t.Fatalf("after pruning everything: %v left, want 10 alone", got)
+	}
+}
+
 // testWebhookDeliveries: webhooks, a delivery per subscribed event, claims
 // that lease, one subject at a time, outcomes, listing, deletion.
 func testWebhookDeliveries(t *testing.T, s coffer.Store) {

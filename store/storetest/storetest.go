@@ -88,6 +88,7 @@ func Run(t *testing.T, open func(t *testing.T) coffer.Store) {
 		{"Spends", testSpends},
 		{"SpendRace", testSpendRace},
 		{"EventsOutbox", testEventsOutbox},
+		{"PruneEvents", testPruneEvents},
 		{"WebhookDeliveries", testWebhookDeliveries},
 		{"ClaimRace", testClaimRace},
 	}
