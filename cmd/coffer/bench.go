@@ -214,6 +214,16 @@ func benchAllocProfile(path string) error {
 }
 
 // benchCPU is the process's user+system CPU time so far.
+// benchSpawned is how many goroutines this process has started so far.
+func benchSpawned() uint64 {
+	m := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+	metrics.Read(m)
+	if m[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return m[0].Value.Uint64()
+}
+
 func benchCPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
@@ -849,6 +859,7 @@ type MintReport struct {
 	RawWall   time.Duration
 	RawCPU    time.Duration // process CPU time during the raw run
 	CPU       time.Duration // process CPU time during the coffer phase
+	Spawned   uint64        // goroutines created during the coffer phase (embedded: server, chain, clients)
 	Queued    latencies     // server: accepted until signed and stored (first attempt)
 	OnChain   latencies     // server: first attempt until confirmed
 	Blocks    int           // blocks the mints landed in
@@ -984,12 +995,12 @@ chain and the same number of mints sent from one key with pre-assigned nonces.`,
 	if err != nil {
 		return nil, err
 	}
-	cpu0 := benchCPU()
+	cpu0, spawned0 := benchCPU(), benchSpawned()
 	var lerr error
 	pprof.Do(ctx, pprof.Labels("bench", "client"), func(ctx context.Context) {
 		lerr = benchMintLoad(ctx, hc, admin, users, o, rep)
 	})
-	rep.CPU = benchCPU() - cpu0
+	rep.CPU, rep.Spawned = benchCPU()-cpu0, benchSpawned()-spawned0
 	stopProfile()
 	if lerr != nil {
 		return nil, lerr
@@ -1020,6 +1031,8 @@ chain and the same number of mints sent from one key with pre-assigned nonces.`,
 		fmt.Fprintf(w, "  cpu        %s over %s (%.2f cores), %s per mint%s\n", rep.CPU.Round(time.Millisecond), rep.Wall.Round(time.Millisecond),
 			rep.CPU.Seconds()/rep.Wall.Seconds(), (rep.CPU / time.Duration(rep.Mints)).Round(time.Microsecond),
 			map[bool]string{true: " (server, dev chain and clients)", false: " (clients)"}[o.embedded])
+		fmt.Fprintf(w, "  goroutines %d started, %.1f per mint (each is scheduler work: a per-call goroutine shows here)\n",
+			rep.Spawned, float64(rep.Spawned)/float64(rep.Mints))
 	}
 	fmt.Fprintf(w, "  errors     %s\n", rep.Errors)
 	if rep.Raw > 0 {

@@ -33,8 +33,11 @@ var Dialect = sqlstore.Dialect{
 	SerializeWrites: true,
 	SignOutsideTx:   true,
 	CostlyReturning: true,
-	Time:            func(t time.Time) any { return t.UTC().Format(timeFormat) },
-	ErrorCode:       errorCode,
+	// Statements are in process and short (bounded reads, small writes): not
+	// worth a goroutine each to interrupt them.
+	Uninterrupted: true,
+	Time:          func(t time.Time) any { return t.UTC().Format(timeFormat) },
+	ErrorCode:     errorCode,
 }
 
 func must(f fs.FS, err error) fs.FS {

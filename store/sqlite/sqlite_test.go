@@ -2,10 +2,12 @@ package sqlite_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"slices"
 	"strings"
 	"testing"
@@ -268,5 +270,52 @@ func TestPlansWithoutFullIndexes(t *testing.T) {
 		if !slices.Contains(plan, want) {
 			t.Errorf("%s\nplan %q, want a step %q", q, plan, want)
 		}
+	}
+}
+
+// Statements run uninterrupted (Dialect.Uninterrupted): a read with a
+// cancellable ctx starts no goroutine of its own (modernc.org/sqlite would
+// start one per statement to interrupt it, database/sql one per result
+// set), and a done ctx still stops a call before its statements: a write
+// changes nothing.
+func TestStatementsUninterrupted(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "coffer.db"))
+	defer s.Close()
+	bg := context.Background()
+	c := &coffer.Collection{ChainID: 1, Name: "C", Symbol: "C"}
+	if err := s.CreateCollection(bg, c, &coffer.Transaction{Kind: coffer.KindDeploy, ChainID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	m := &coffer.Mint{CollectionID: c.ID, OwnerID: "usr_1", TokenURI: "ipfs://m"}
+	if err := s.CreateMint(bg, m, &coffer.Transaction{Kind: coffer.KindMint, ChainID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(bg)
+	defer cancel()
+	spawned := func() uint64 {
+		sample := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+		metrics.Read(sample)
+		return sample[0].Value.Uint64()
+	}
+	const reads = 200
+	before := spawned()
+	for range reads {
+		if _, err := s.Mint(ctx, m.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := spawned() - before; n > reads/10 {
+		t.Fatalf("%d reads started %d goroutines", reads, n)
+	}
+
+	cancel()
+	if _, err := s.Mint(ctx, m.ID); !errors.Is(err, context.Canceled) {
+		t.Fatalf("read with a cancelled ctx: %v, want context.Canceled", err)
+	}
+	if err := s.UpdateMint(ctx, m.ID, coffer.MintUpdate{Status: coffer.MintFailed}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("write with a cancelled ctx: %v, want context.Canceled", err)
+	}
+	if got, err := s.Mint(bg, m.ID); err != nil || got.Status != coffer.MintQueued {
+		t.Fatalf("after a cancelled write: %v, %v; want queued", got, err)
 	}
 }

@@ -55,6 +55,10 @@ type Dialect struct {
 	// runs it through a temporary table), so an insert takes its rowid from
 	// the result's LastInsertId and an update reads its row back by id.
 	CostlyReturning bool
+	// Uninterrupted: the store's statements run to their end once started,
+	// whatever happens to the caller's ctx, which is checked before each one
+	// (see uninterrupted).
+	Uninterrupted bool
 	// Time encodes a UTC, microsecond-truncated time as a query argument.
 	Time func(time.Time) any
 	// ErrorCode classifies a driver error: coffer.ECONFLICT for a unique
@@ -163,6 +167,9 @@ func (s *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // last transaction, so writes spread over the pool would each start cold
 // and read back every page they touch, while one writer keeps its pages.
 func (s *DB) beginWrite(ctx context.Context) (*sql.Tx, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	s.writes.Add(1)
 	if !s.d.SerializeWrites {
 		return s.db.BeginTx(ctx, nil)
@@ -175,7 +182,7 @@ func (s *DB) beginWrite(ctx context.Context) (*sql.Tx, error) {
 			}
 			s.writer = c
 		}
-		tx, err := s.writer.BeginTx(ctx, nil)
+		tx, err := s.writer.BeginTx(s.uninterrupted(ctx), nil)
 		if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
 			s.writer.Close() // a broken connection: take another
 			s.writer = nil
@@ -184,6 +191,22 @@ func (s *DB) beginWrite(ctx context.Context) (*sql.Tx, error) {
 		return tx, err
 	}
 	return nil, driver.ErrBadConn
+}
+
+// uninterrupted is ctx for a statement or transaction that has no need to
+// be stopped while it runs: where Dialect.Uninterrupted (SQLite: statements
+// are short and in process), a context that is never done. Both drivers
+// start a goroutine per call whose ctx can be cancelled, to watch it
+// (modernc.org/sqlite one per statement to interrupt it, database/sql one
+// per transaction and per result set to close it): dozens per mint, each
+// one scheduler work. The caller's ctx is still checked before every
+// statement (prepared) and transaction, so a caller that gave up stops at
+// the next one, and its write transaction rolls back.
+func (s *DB) uninterrupted(ctx context.Context) context.Context {
+	if !s.d.Uninterrupted || ctx.Done() == nil {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
 }
 
 // WriteTransactions is how many write transactions the store has begun
