@@ -84,7 +84,7 @@ type EventFilter struct {
 // addr is an address that marshals EIP-55 checksummed.
 type eventAddr common.Address
 
-func (a eventAddr) MarshalText() ([]byte, error) { return []byte(common.Address(a).Hex()), nil }
+func (a eventAddr) MarshalText() ([]byte, error) { return []byte(AddressHex(common.Address(a))), nil }
 
 func u64String(n *uint64) *string {
 	if n == nil {

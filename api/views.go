@@ -19,7 +19,9 @@ import (
 // promises; common.Address marshals as lower-case hex.
 type address common.Address
 
-func (a address) MarshalText() ([]byte, error) { return []byte(common.Address(a).Hex()), nil }
+func (a address) MarshalText() ([]byte, error) {
+	return []byte(coffer.AddressHex(common.Address(a))), nil
+}
 
 func (a *address) UnmarshalText(b []byte) error { return (*common.Address)(a).UnmarshalText(b) }
 

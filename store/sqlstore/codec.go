@@ -13,6 +13,7 @@ import (
 
 	"github.com/cofferhq/coffer"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 )
 
 // Encoding of query arguments.
@@ -41,7 +42,9 @@ func (s *DB) tmPtr(t *time.Time) any {
 	return s.tm(*t)
 }
 
-func addr(a common.Address) string { return strings.ToLower(a.Hex()) }
+// addr is a's lower-case hex, as stored: encoded directly (Hex would compute
+// the EIP-55 checksum, a Keccak-256, only for it to be lower-cased).
+func addr(a common.Address) string { return hexutil.Encode(a[:]) }
 
 func addrPtr(a *common.Address) any {
 	if a == nil {
