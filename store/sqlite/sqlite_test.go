@@ -312,6 +312,9 @@ func TestStatementsUninterrupted(t *testing.T) {
 	if _, err := s.Mint(ctx, m.ID); !errors.Is(err, context.Canceled) {
 		t.Fatalf("read with a cancelled ctx: %v, want context.Canceled", err)
 	}
+	if _, _, err := s.Transactions(ctx, coffer.TxFilter{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("read transaction with a cancelled ctx: %v, want context.Canceled", err)
+	}
 	if err := s.UpdateMint(ctx, m.ID, coffer.MintUpdate{Status: coffer.MintFailed}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("write with a cancelled ctx: %v, want context.Canceled", err)
 	}

@@ -55,9 +55,9 @@ type Dialect struct {
 	// runs it through a temporary table), so an insert takes its rowid from
 	// the result's LastInsertId and an update reads its row back by id.
 	CostlyReturning bool
-	// Uninterrupted: the store's statements run to their end once started,
-	// whatever happens to the caller's ctx, which is checked before each one
-	// (see uninterrupted).
+	// Uninterrupted: the store's transactions and its prepared statements
+	// run to their end once started, whatever happens to the caller's ctx,
+	// which is checked before each one (see uninterrupted).
 	Uninterrupted bool
 	// Time encodes a UTC, microsecond-truncated time as a query argument.
 	Time func(time.Time) any
@@ -202,8 +202,11 @@ func (s *DB) beginWrite(ctx context.Context) (*sql.Tx, error) {
 // one scheduler work. The caller's ctx is still checked before every
 // statement (prepared) and transaction, so a caller that gave up stops at
 // the next one, and its write transaction rolls back.
+//
+// A ctx that is already done is returned as it is, so that the call it is
+// given to reports it.
 func (s *DB) uninterrupted(ctx context.Context) context.Context {
-	if !s.d.Uninterrupted || ctx.Done() == nil {
+	if !s.d.Uninterrupted || ctx.Done() == nil || ctx.Err() != nil {
 		return ctx
 	}
 	return context.WithoutCancel(ctx)

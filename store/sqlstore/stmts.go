@@ -160,13 +160,10 @@ func (p prepared) statement(ctx context.Context, query string) *sql.Stmt {
 }
 
 // The statements run with the caller's ctx checked first and then, where
-// the dialect allows, not watched (DB.uninterrupted). A done ctx goes on to
-// q, which reports it.
+// the dialect allows, not watched (DB.uninterrupted).
 
 func (p prepared) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if ctx.Err() == nil {
-		ctx = p.s.uninterrupted(ctx)
-	}
+	ctx = p.s.uninterrupted(ctx)
 	if st := p.statement(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -174,9 +171,7 @@ func (p prepared) ExecContext(ctx context.Context, query string, args ...any) (s
 }
 
 func (p prepared) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if ctx.Err() == nil {
-		ctx = p.s.uninterrupted(ctx)
-	}
+	ctx = p.s.uninterrupted(ctx)
 	if st := p.statement(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -184,9 +179,7 @@ func (p prepared) QueryContext(ctx context.Context, query string, args ...any) (
 }
 
 func (p prepared) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if ctx.Err() == nil {
-		ctx = p.s.uninterrupted(ctx)
-	}
+	ctx = p.s.uninterrupted(ctx)
 	if st := p.statement(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}

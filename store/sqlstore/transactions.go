@@ -101,9 +101,6 @@ func (s *DB) loadAttempts(ctx context.Context, q querier, t *coffer.Transaction)
 // readTx runs a consistent multi-statement read. PostgreSQL and SQLite (WAL)
 // give a read-only transaction one snapshot without blocking writers.
 func (s *DB) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	tx, err := s.db.BeginTx(s.uninterrupted(ctx), &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return s.wrap(err, "begin read")

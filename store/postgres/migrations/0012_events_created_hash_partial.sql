@@ -1,6 +1,5 @@
--- Two index entries fewer per mint, each written in the write transactions
--- that carry the mint (and each such transaction writes every B-tree page
--- it touches to the WAL):
+-- Two index entries fewer per mint, each one an index update and its WAL
+-- record in the write transactions that carry the mint:
 -- * events_created served only the hourly prune, which now finds old events
 --   by seq (created_at rises with seq); an event is appended seven times per
 --   mint.
