@@ -205,7 +205,8 @@ type Store interface {
 	// Deliveries lists a webhook's deliveries, newest first.
 	Deliveries(ctx context.Context, webhookID string, limit int, cursor string) ([]*Delivery, string, error)
 	// PruneEvents deletes events created before t that no pending delivery
-	// needs, and finished deliveries of them; it returns how many events went.
+	// needs, and finished deliveries of them; it returns how many events
+	// went. The newest event always stays: an event's seq is never reused.
 	PruneEvents(ctx context.Context, before time.Time) (int64, error)
 }
 

@@ -2,8 +2,11 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -11,7 +14,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
+
+	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/cofferhq/coffer"
 	"github.com/cofferhq/coffer/store/sqlite"
@@ -120,6 +126,86 @@ func TestMigrateMintedCount(t *testing.T) {
 	got, err := s.Collection(ctx, c.ID)
 	if err != nil || got.TotalMinted != 2 {
 		t.Fatalf("after migrating: TotalMinted %v, %v; want 2", got, err)
+	}
+}
+
+// Migration 0013 drops AUTOINCREMENT from events and tx_attempts and keeps
+// their rows; an event's seq is never given twice, even where a prune
+// before 0013 deleted the newest events.
+func TestMigrateEventSeq(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "coffer.db")
+	// The schema before 0013.
+	before := fstest.MapFS{}
+	names, err := fs.Glob(sqlite.Dialect.Migrations, "*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		if name < "0013" {
+			body, err := fs.ReadFile(sqlite.Dialect.Migrations, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before[name] = &fstest.MapFile{Data: body}
+		}
+	}
+	d := sqlite.Dialect
+	d.Migrations = before
+	db, err := sql.Open("sqlite", sqlite.DSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := sqlstore.New(db, d, 4)
+	if _, err := old.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	to := common.HexToAddress("0x02")
+	tx := &coffer.Transaction{Kind: coffer.KindTransfer, ChainID: 1, From: common.HexToAddress("0x01"), To: &to}
+	if err := old.CreateTransaction(ctx, tx); err != nil {
+		t.Fatal(err)
+	}
+	a := &coffer.TxAttempt{Kind: coffer.AttemptCancel, Hash: common.HexToHash("0xa1"), Raw: []byte{1, 2}, CreatedAt: time.Now()}
+	if err := old.AddAttempt(ctx, tx.ID, a); err != nil {
+		t.Fatal(err)
+	}
+	var newest int64
+	for range 3 {
+		e := &coffer.Event{Type: "test.seq", Data: json.RawMessage(`{}`), Owners: []string{"usr_1"}}
+		if err := old.AppendEvent(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		newest = e.Seq
+	}
+	// A prune before 0013 could delete every event.
+	if _, err := old.SQL().Exec(`DELETE FROM events`); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	s := open(t, path)
+	defer s.Close()
+	var auto int
+	if err := s.SQL().QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE name IN ('events', 'tx_attempts') AND sql LIKE '%AUTOINCREMENT%'`).Scan(&auto); err != nil || auto != 0 {
+		t.Fatalf("%d tables still AUTOINCREMENT, %v", auto, err)
+	}
+	got, err := s.Transaction(ctx, tx.ID)
+	if err != nil || len(got.Attempts) != 1 || got.Attempts[0].Kind != coffer.AttemptCancel || got.Attempts[0].Hash != a.Hash {
+		t.Fatalf("attempts after 0013: %+v, %v", got, err)
+	}
+	e := &coffer.Event{Type: "test.seq", Data: json.RawMessage(`{}`), Owners: []string{"usr_1"}}
+	if err := s.AppendEvent(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if e.Seq <= newest {
+		t.Fatalf("an event after 0013 has seq %d; seqs up to %d were given before", e.Seq, newest)
+	}
+	// The marker holding the largest seq is for admins only.
+	if es, err := s.Events(ctx, coffer.EventFilter{OwnerID: "usr_1"}); err != nil || len(es) != 1 || es[0].Seq != e.Seq {
+		t.Fatalf("the user's events after 0013: %v, %v", es, err)
+	}
+	if es, err := s.Events(ctx, coffer.EventFilter{}); err != nil || len(es) != 2 || es[0].Type != "coffer.seq" || es[0].Seq != newest {
+		t.Fatalf("all events after 0013: %v, %v", es, err)
 	}
 }
 

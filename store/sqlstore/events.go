@@ -414,8 +414,10 @@ func (s *DB) PruneEvents(ctx context.Context, before time.Time) (int64, error) {
 }
 
 // pruneCut is the seq of the last event of the longest prefix (by seq) of
-// events created before t, 0 when the oldest event is not; each probe reads
-// one event by its key.
+// events created before t, without the newest event, 0 when there is none;
+// each probe reads one event by its key. The newest event stays so that
+// seqs are never given again: SQLite gives a new event the largest seq in
+// the table plus one (migration 0013).
 func (s *DB) pruneCut(ctx context.Context, tx *sql.Tx, t time.Time) (int64, error) {
 	var first, last sql.NullInt64
 	if err := tx.QueryRowContext(ctx, `SELECT MIN(seq), MAX(seq) FROM events`).Scan(&first, &last); err != nil {
@@ -436,7 +438,7 @@ func (s *DB) pruneCut(ctx context.Context, tx *sql.Tx, t time.Time) (int64, erro
 		return 0, err
 	}
 	if ok, _, err := old(last.Int64); err != nil || ok {
-		return last.Int64, err
+		return last.Int64 - 1, err
 	}
 	// The event at lo is old; the first event at or after hi is not.
 	lo, hi := first.Int64, last.Int64

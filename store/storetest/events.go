@@ -146,8 +146,8 @@ func testEventsOutbox(t *testing.T, s coffer.Store) {
 	}
 	n, err = s.PruneEvents(ctx, time.Now().Add(time.Minute))
 	ok(t, err)
-	if n != int64(len(all)+1) || len(allEvents(t, s, coffer.EventFilter{})) != 0 {
-		t.Fatalf("pruned %d of %d", n, len(all)+1)
+	if left := allEvents(t, s, coffer.EventFilter{}); n != int64(len(all)) || len(left) != 1 || left[0].ID != low.ID {
+		t.Fatalf("pruned %d of %d, %d left; want all but the newest", n, len(all)+1, len(left))
 	}
 }
 
@@ -209,8 +209,27 @@ func testPruneEvents(t *testing.T, s coffer.Store) {
 	prune(at(50).Add(time.Millisecond), func(i int) bool { return i > 50 })
 	prune(at(60).Add(time.Millisecond), func(i int) bool { return i > 60 })
 	prune(time.Now(), func(int) bool { return false })
-	if got := left(); len(got) != 1 || !got["10"] {
-		t.Fatalf("after pruning everything: %v left, want 10 alone", got)
+	if got := left(); len(got) != 2 || !got["10"] || !got["last"] {
+		t.Fatalf("after pruning everything: %v left, want 10 and the newest", got)
+	}
+	// The newest stays so that no seq is given twice: the next event comes
+	// after every event ever appended.
+	var newest int64
+	for _, e := range append(made, late) {
+		newest = max(newest, e.Seq)
+	}
+	last := allEvents(t, s, coffer.EventFilter{After: made[10].Seq, Limit: 50})
+	if len(last) != 1 || last[0].Subject != "last" || last[0].Seq <= newest {
+		t.Fatalf("after pruning everything: events after 10 %v, want the newest alone", last)
+	}
+	next := &coffer.Event{Type: "test.prune", Subject: "next", Data: json.RawMessage(`{}`)}
+	ok(t, s.AppendEvent(ctx, next))
+	if next.Seq <= last[0].Seq {
+		t.Fatalf("after pruning: a new event has seq %d, the newest before had %d", next.Seq, last[0].Seq)
+	}
+	prune(time.Now(), func(int) bool { return false })
+	if got := left(); len(got) != 2 || !got["10"] || !got["next"] {
+		t.Fatalf("after pruning everything again: %v left, want 10 and the newest", got)
 	}
 }
 
