@@ -85,6 +85,10 @@ func BenchmarkOpenTransactions(b *testing.B) {
 	storetest.BenchOpenTransactions(b, open(b, testenv.PostgresDSN(b)))
 }
 
+func BenchmarkCollections(b *testing.B) {
+	storetest.BenchCollections(b, open(b, testenv.PostgresDSN(b)))
+}
+
 func BenchmarkCreateMint(b *testing.B) {
 	storetest.BenchCreateMint(b, open(b, testenv.PostgresDSN(b)))
 }

@@ -87,6 +87,10 @@ func BenchmarkCreateMint(b *testing.B) {
 	storetest.BenchCreateMint(b, open(b, filepath.Join(b.TempDir(), "coffer.db")))
 }
 
+func BenchmarkCollections(b *testing.B) {
+	storetest.BenchCollections(b, open(b, filepath.Join(b.TempDir(), "coffer.db")))
+}
+
 func BenchmarkCreateMintParallel(b *testing.B) {
 	storetest.BenchCreateMintParallel(b, open(b, filepath.Join(b.TempDir(), "coffer.db")))
 }

@@ -256,7 +256,7 @@ func (s *DB) Wallets(ctx context.Context, ownerID string, limit int, cursor stri
 		w.add(`(created_at, address) < (?, ?)`, s.tm(t), id)
 	}
 	q := `SELECT ` + walletCols + ` FROM wallets` + w.String() +
-		` ORDER BY created_at DESC, address DESC LIMIT ` + w.arg(limit+1)
+		` ORDER BY created_at DESC, address DESC` + w.limit(limit+1)
 	rows, err := s.prep(s.db).QueryContext(ctx, q, w.args...)
 	if err != nil {
 		return nil, "", s.wrap(err, "list wallets")

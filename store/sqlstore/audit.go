@@ -105,7 +105,7 @@ func (s *DB) AuditRecords(ctx context.Context, f coffer.AuditFilter) ([]*coffer.
 		w.add(`seq < ?`, seq)
 	}
 	out, err := s.queryAudit(ctx, `SELECT `+auditCols+` FROM audit_log`+w.String()+
-		` ORDER BY seq DESC LIMIT `+w.arg(limit+1), w.args...)
+		` ORDER BY seq DESC`+w.limit(limit+1), w.args...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -120,7 +120,7 @@ func (s *DB) AuditChain(ctx context.Context, afterSeq int64, limit int) ([]*coff
 	q := `SELECT ` + auditCols + ` FROM audit_log WHERE seq > $1 ORDER BY seq`
 	args := []any{afterSeq}
 	if limit > 0 {
-		q += ` LIMIT $2`
+		q += ` LIMIT CAST($2 AS INTEGER)` // see where.limit
 		args = append(args, limit)
 	}
 	return s.queryAudit(ctx, q, args...)

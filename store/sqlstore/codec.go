@@ -379,6 +379,15 @@ func (w *where) arg(v any) string {
 	return fmt.Sprintf("$%d", len(w.args))
 }
 
+// limit adds n as an argument and returns a LIMIT clause taking it. SQLite
+// plans "LIMIT $k" with the value bound and so marks the statement expired
+// by every new binding: a prepared statement was compiled again on each
+// run: BenchmarkCollections, a page of three, took 30 µs instead of 14.
+// A CAST is not looked into.
+func (w *where) limit(n int) string {
+	return ` LIMIT CAST(` + w.arg(n) + ` AS INTEGER)`
+}
+
 // in adds n > 0 arguments, val(0) … val(n-1), and returns them as an IN
 // list: "$3, $4, $5, $6". The list is padded to a power of two with the
 // last value again (the same set), so a query built around it has one of

@@ -92,7 +92,7 @@ func (s *DB) Collections(ctx context.Context, limit int, cursor string) ([]*coff
 		w.add(`(c.created_at, c.id) < (?, ?)`, s.tm(t), id)
 	}
 	rows, err := s.prep(s.db).QueryContext(ctx, `SELECT `+collectionCols+` FROM collections c`+w.String()+
-		` ORDER BY c.created_at DESC, c.id DESC LIMIT `+w.arg(limit+1), w.args...)
+		` ORDER BY c.created_at DESC, c.id DESC`+w.limit(limit+1), w.args...)
 	if err != nil {
 		return nil, "", s.wrap(err, "list collections")
 	}
@@ -198,7 +198,7 @@ func (s *DB) Mints(ctx context.Context, f coffer.MintFilter) ([]*coffer.Mint, st
 		w.add(`(created_at, id) < (?, ?)`, s.tm(t), id)
 	}
 	rows, err := s.prep(s.db).QueryContext(ctx, `SELECT `+mintListCols+` FROM mints`+w.String()+
-		` ORDER BY created_at DESC, id DESC LIMIT `+w.arg(limit+1), w.args...)
+		` ORDER BY created_at DESC, id DESC`+w.limit(limit+1), w.args...)
 	if err != nil {
 		return nil, "", s.wrap(err, "list mints")
 	}
@@ -356,7 +356,7 @@ func (s *DB) ApplyTransfers(ctx context.Context, chainID uint64, transfers []cof
 func (s *DB) IndexedBlocks(ctx context.Context, chainID, atOrBelow uint64, limit int) ([]coffer.IndexedBlock, error) {
 	limit = clampLimit(limit)
 	rows, err := s.db.QueryContext(ctx, `SELECT number, hash FROM blocks WHERE chain_id = $1 AND number <= $2
-		ORDER BY number DESC LIMIT $3`, u64(chainID), u64(atOrBelow), limit)
+		ORDER BY number DESC LIMIT CAST($3 AS INTEGER)`, u64(chainID), u64(atOrBelow), limit)
 	if err != nil {
 		return nil, s.wrap(err, "blocks of chain %d", chainID)
 	}
@@ -552,7 +552,7 @@ func (s *DB) Tokens(ctx context.Context, f coffer.TokenFilter) ([]*coffer.Token,
 		w.add(`(t.chain_id, t.contract, t.token_key) > (?, ?, ?)`, u64(chain), p[1], p[2])
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+tokenCols+` FROM `+from+w.String()+
-		` ORDER BY t.chain_id, t.contract, t.token_key LIMIT `+w.arg(limit+1), w.args...)
+		` ORDER BY t.chain_id, t.contract, t.token_key`+w.limit(limit+1), w.args...)
 	if err != nil {
 		return nil, "", s.wrap(err, "list tokens")
 	}

@@ -187,7 +187,7 @@ func (s *DB) Transactions(ctx context.Context, f coffer.TxFilter) ([]*coffer.Tra
 		w.add(`(created_at, id) < (?, ?)`, s.tm(t), id)
 	}
 	query := `SELECT ` + txCols + ` FROM transactions` + w.String() +
-		` ORDER BY created_at DESC, id DESC LIMIT ` + w.arg(limit+1)
+		` ORDER BY created_at DESC, id DESC` + w.limit(limit+1)
 	var out []*coffer.Transaction
 	err := s.readTx(ctx, func(tx *sql.Tx) (err error) {
 		out, err = s.queryTxs(ctx, tx, query, w.args...)
@@ -221,7 +221,7 @@ func (s *DB) TransactionsByStatus(ctx context.Context, chainID uint64, statuses 
 	in := w.in(len(statuses), func(i int) any { return statuses[i] })
 	w.conds = append(w.conds, `status IN (`+in+`)`)
 	query := `SELECT ` + txCols + ` FROM transactions` + w.String() +
-		` ORDER BY created_at, id LIMIT ` + w.arg(statusLimit(limit))
+		` ORDER BY created_at, id` + w.limit(statusLimit(limit))
 	var out []*coffer.Transaction
 	err := s.readTx(ctx, func(tx *sql.Tx) (err error) {
 		out, err = s.queryTxs(ctx, s.prep(tx), query, w.args...)

@@ -44,6 +44,22 @@ func BenchCreateMint(b *testing.B, s coffer.Store) {
 	}
 }
 
+// BenchCollections measures a short list query: a page of the three
+// collections there are (the indexer reads them every step). It closes s.
+func BenchCollections(b *testing.B, s coffer.Store) {
+	defer s.Close()
+	for i := range 3 {
+		c, tx := newCollection(fmt.Sprint("bench", i))
+		ok(b, s.CreateCollection(ctx, c, tx))
+	}
+	b.ResetTimer()
+	for range b.N {
+		if page, _, err := s.Collections(ctx, 500, ""); err != nil || len(page) != 3 {
+			b.Fatalf("%d collections, %v", len(page), err)
+		}
+	}
+}
+
 // BenchCreateMintParallel is BenchCreateMint from 16 goroutines at once, as
 // the API's clients create mints (a store may commit them together). It
 // closes s.
