@@ -111,6 +111,12 @@ type Store interface {
 	// at most limit (default 50, capped at 5,000: it is the transaction
 	// manager's view of its queue and open transactions, not an API page).
 	TransactionsByStatus(ctx context.Context, chainID uint64, statuses []string, limit int) ([]*Transaction, error)
+	// TransactionsByStatusKnown is TransactionsByStatus for a caller that
+	// keeps what it read (the tracker, every pass): a transaction whose
+	// UpdatedAt is that of its copy in known (by id) is not read again, and
+	// that copy is returned in its place. Every change to a transaction or
+	// to its attempts moves its UpdatedAt.
+	TransactionsByStatusKnown(ctx context.Context, chainID uint64, statuses []string, limit int, known map[string]*Transaction) ([]*Transaction, error)
 	// NextNonce is the nonce AssignNonce would give (chain, from) now; SetNextNonce re-syncs it.
 	NextNonce(ctx context.Context, chainID uint64, from common.Address) (uint64, error)
 	SetNextNonce(ctx context.Context, chainID uint64, from common.Address, next uint64) error

@@ -29,6 +29,13 @@ func (r *readCounter) TransactionsByStatus(ctx context.Context, chainID uint64, 
 	return r.Store.TransactionsByStatus(ctx, chainID, statuses, limit)
 }
 
+func (r *readCounter) TransactionsByStatusKnown(ctx context.Context, chainID uint64, statuses []string, limit int, known map[string]*coffer.Transaction) ([]*coffer.Transaction, error) {
+	if slices.Contains(statuses, coffer.TxPending) {
+		r.openReads.Add(1)
+	}
+	return r.Store.TransactionsByStatusKnown(ctx, chainID, statuses, limit, known)
+}
+
 // Tracker passes woken while no block comes skip the receipts read; the
 // next block brings it back, and the transaction is confirmed.
 func TestTrackWaitsForABlock(t *testing.T) {

@@ -314,6 +314,11 @@ type worker struct {
 	trackAgain      atomic.Bool
 	trackFull       atomic.Bool
 	trackCalls      atomic.Int64 // tests: calls of track, passes or not
+	// The open transactions as the last pass read them (tracker only): the
+	// next reads again only those whose UpdatedAt moved, and all of them
+	// once knownAt is fullEvery old.
+	known   map[string]*coffer.Transaction
+	knownAt time.Time
 
 	users map[common.Address]bool // gas tank: senders that are users' custodial wallets
 	// The platform wallet's last balance (gas tank), read by PlatformBalances.
@@ -979,9 +984,23 @@ func (w *worker) track(ctx context.Context) error {
 			w.fullAt = began
 		}
 	}()
-	open, err = w.m.store.TransactionsByStatus(ctx, w.id, []string{coffer.TxPending, coffer.TxMined}, maxOpen)
+	if began.Sub(w.knownAt) >= fullEvery {
+		// Now and then all in full: a change stamped the same microsecond
+		// as the copy kept would not show.
+		w.known, w.knownAt = nil, began
+	}
+	open, err = w.m.store.TransactionsByStatusKnown(ctx, w.id, []string{coffer.TxPending, coffer.TxMined}, maxOpen, w.known)
 	if err != nil {
 		return err
+	}
+	// The rows are kept as read; the pass works on copies, since it
+	// changes some of them as it records its own writes.
+	w.known = make(map[string]*coffer.Transaction, len(open))
+	for i, tx := range open {
+		w.known[tx.ID] = tx
+		c := *tx
+		c.Attempts = slices.Clip(c.Attempts) // an append copies
+		open[i] = &c
 	}
 	if len(open) == 0 {
 		complete = true

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
+	"time"
 
 	"github.com/cofferhq/coffer"
 	"github.com/ethereum/go-ethereum/common"
@@ -228,6 +230,62 @@ func (s *DB) TransactionsByStatus(ctx context.Context, chainID uint64, statuses 
 		return err
 	})
 	return out, err
+}
+
+func (s *DB) TransactionsByStatusKnown(ctx context.Context, chainID uint64, statuses []string, limit int, known map[string]*coffer.Transaction) ([]*coffer.Transaction, error) {
+	if len(known) == 0 || len(statuses) == 0 {
+		return s.TransactionsByStatus(ctx, chainID, statuses, limit)
+	}
+	var w where
+	w.add(`chain_id = ?`, u64(chainID))
+	in := w.in(len(statuses), func(i int) any { return statuses[i] })
+	w.conds = append(w.conds, `status IN (`+in+`)`)
+	query := `SELECT id, updated_at FROM transactions` + w.String() + ` ORDER BY created_at, id` + w.limit(statusLimit(limit))
+	type stamp struct {
+		id string
+		at time.Time
+	}
+	var out []*coffer.Transaction
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		rows, err := s.prep(tx).QueryContext(ctx, query, w.args...)
+		if err != nil {
+			return s.wrap(err, "list transactions")
+		}
+		stamps, err := collect(rows, func(row interface{ Scan(...any) error }) (st stamp, err error) {
+			return st, row.Scan(&st.id, timeCol{&st.at})
+		})
+		if err != nil {
+			return s.wrap(err, "list transactions")
+		}
+		// The others are read in full, in the same snapshot.
+		out = make([]*coffer.Transaction, len(stamps))
+		at := map[string]int{}
+		var stale []string
+		for i, st := range stamps {
+			if k := known[st.id]; k != nil && k.UpdatedAt.Equal(st.at) {
+				out[i] = k
+				continue
+			}
+			at[st.id] = i
+			stale = append(stale, st.id)
+		}
+		for part := range slices.Chunk(stale, inChunk) {
+			var w where
+			in := w.in(len(part), func(i int) any { return part[i] })
+			got, err := s.queryTxs(ctx, s.prep(tx), `SELECT `+txCols+` FROM transactions WHERE id IN (`+in+`)`, w.args...)
+			if err != nil {
+				return err
+			}
+			for _, t := range got {
+				out[at[t.ID]] = t
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(out, func(t *coffer.Transaction) bool { return t == nil }), nil
 }
 
 func (s *DB) AddAttempt(ctx context.Context, id string, a *coffer.TxAttempt) error {

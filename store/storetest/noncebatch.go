@@ -356,3 +356,56 @@ func testOpenTransactionsOverPage(t *testing.T, s coffer.Store) {
 		t.Fatalf("attempts of the last: %+v", last.Attempts)
 	}
 }
+
+// TransactionsByStatusKnown hands back the caller's copy of a transaction
+// that has not changed since it was read, and reads the others again: one
+// with a new attempt, one with a new status, one new; one no longer open
+// is left out. The order is TransactionsByStatus's.
+func testTransactionsByStatusKnown(t *testing.T, s coffer.Store) {
+	open := []string{coffer.TxPending, coffer.TxMined}
+	ids := queueN(t, s, 5, 1, address(1))
+	_, err := s.AssignNonces(ctx, ids[:4], signer("r"))
+	ok(t, err)
+	first, err := s.TransactionsByStatusKnown(ctx, 1, open, 2000, nil)
+	ok(t, err)
+	if len(first) != 4 {
+		t.Fatalf("%d open, want 4", len(first))
+	}
+	known := map[string]*coffer.Transaction{}
+	for _, tx := range first {
+		known[tx.ID] = tx
+	}
+	again, err := s.TransactionsByStatusKnown(ctx, 1, open, 2000, known)
+	ok(t, err)
+	for i, tx := range again {
+		if tx != first[i] {
+			t.Fatalf("unchanged %d (%s) read again", i, tx.ID)
+		}
+	}
+
+	h := hashOf("bump")
+	ok(t, s.AddAttempt(ctx, ids[0], &coffer.TxAttempt{Hash: h, Raw: []byte("r2"), FeeCap: big.NewInt(5e9), TipCap: big.NewInt(2e9)}))
+	block := uint64(7)
+	ok(t, s.UpdateTransaction(ctx, ids[1], coffer.TxUpdate{Status: coffer.TxMined, BlockNumber: &block}))
+	ok(t, s.UpdateTransaction(ctx, ids[2], coffer.TxUpdate{Status: coffer.TxConfirmed}))
+	_, err = s.AssignNonces(ctx, ids[4:], signer("r"))
+	ok(t, err)
+	got, err := s.TransactionsByStatusKnown(ctx, 1, open, 2000, known)
+	ok(t, err)
+	want, err := s.TransactionsByStatus(ctx, 1, open, 2000)
+	ok(t, err)
+	if len(got) != len(want) || len(got) != 4 {
+		t.Fatalf("%d open after the changes, want %d (4)", len(got), len(want))
+	}
+	for i, tx := range got {
+		if tx.ID != want[i].ID || tx.Status != want[i].Status || len(tx.Attempts) != len(want[i].Attempts) || !tx.UpdatedAt.Equal(want[i].UpdatedAt) {
+			t.Fatalf("open %d: %s %s with %d attempts, want %s %s with %d", i, tx.ID, tx.Status, len(tx.Attempts), want[i].ID, want[i].Status, len(want[i].Attempts))
+		}
+		if cached := tx == known[tx.ID]; cached != (tx.ID == ids[3]) {
+			t.Fatalf("open %d (%s): the known copy returned %v, want it only for the unchanged one", i, tx.ID, cached)
+		}
+	}
+	if *got[0].Hash != h || len(got[0].Attempts) != 2 || got[1].Status != coffer.TxMined || got[3].ID != ids[4] {
+		t.Fatalf("after the changes: %+v", got)
+	}
+}

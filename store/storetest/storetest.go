@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) coffer.Store) {
 		{"AssignNoncesConcurrent", testAssignNoncesConcurrent},
 		{"AssignNoncesSignUsesStore", testAssignNoncesSignUsesStore},
 		{"OpenTransactionsOverPage", testOpenTransactionsOverPage},
+		{"TransactionsByStatusKnown", testTransactionsByStatusKnown},
 		{"NextNonce", testNextNonce},
 		{"AttemptsAndUpdates", testAttemptsAndUpdates},
 		{"TxBatchUpdates", testTxBatchUpdates},
