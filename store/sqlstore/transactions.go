@@ -218,10 +218,7 @@ func (s *DB) TransactionsByStatus(ctx context.Context, chainID uint64, statuses 
 	if len(statuses) == 0 {
 		return nil, nil
 	}
-	var w where
-	w.add(`chain_id = ?`, u64(chainID))
-	in := w.in(len(statuses), func(i int) any { return statuses[i] })
-	w.conds = append(w.conds, `status IN (`+in+`)`)
+	w := statusWhere(chainID, statuses)
 	query := `SELECT ` + txCols + ` FROM transactions` + w.String() +
 		` ORDER BY created_at, id` + w.limit(statusLimit(limit))
 	var out []*coffer.Transaction
@@ -232,14 +229,20 @@ func (s *DB) TransactionsByStatus(ctx context.Context, chainID uint64, statuses 
 	return out, err
 }
 
-func (s *DB) TransactionsByStatusKnown(ctx context.Context, chainID uint64, statuses []string, limit int, known map[string]*coffer.Transaction) ([]*coffer.Transaction, error) {
-	if len(known) == 0 || len(statuses) == 0 {
-		return s.TransactionsByStatus(ctx, chainID, statuses, limit)
-	}
+// statusWhere selects a chain's transactions in any of statuses.
+func statusWhere(chainID uint64, statuses []string) *where {
 	var w where
 	w.add(`chain_id = ?`, u64(chainID))
 	in := w.in(len(statuses), func(i int) any { return statuses[i] })
 	w.conds = append(w.conds, `status IN (`+in+`)`)
+	return &w
+}
+
+func (s *DB) TransactionsByStatusKnown(ctx context.Context, chainID uint64, statuses []string, limit int, known map[string]*coffer.Transaction) ([]*coffer.Transaction, error) {
+	if len(known) == 0 || len(statuses) == 0 {
+		return s.TransactionsByStatus(ctx, chainID, statuses, limit)
+	}
+	w := statusWhere(chainID, statuses)
 	query := `SELECT id, updated_at FROM transactions` + w.String() + ` ORDER BY created_at, id` + w.limit(statusLimit(limit))
 	type stamp struct {
 		id string
@@ -257,7 +260,8 @@ func (s *DB) TransactionsByStatusKnown(ctx context.Context, chainID uint64, stat
 		if err != nil {
 			return s.wrap(err, "list transactions")
 		}
-		// The others are read in full, in the same snapshot.
+		// Rows not known, or changed since, are read in full in the same
+		// snapshot.
 		out = make([]*coffer.Transaction, len(stamps))
 		at := map[string]int{}
 		var stale []string
