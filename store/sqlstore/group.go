@@ -121,6 +121,11 @@ func (s *DB) runGroup(calls []*groupCall, savepoints bool) (errs []error, ok boo
 	if err != nil {
 		return all(s.wrap(err, "begin transaction")), true
 	}
+	// The calls' events are queued (appendEvent): all of them go in just
+	// before the commit, or each call's at its end where it has a
+	// savepoint, so that a failing insert fails that call alone. Whatever
+	// is left when the group ends unstored was rolled back.
+	defer s.dropEvents()
 	ran := 0
 	for i, c := range calls {
 		if err := c.ctx.Err(); err != nil {
@@ -143,7 +148,11 @@ func (s *DB) runGroup(calls []*groupCall, savepoints bool) (errs []error, ok boo
 			_ = tx.Rollback()
 			return all(s.wrap(err, "savepoint")), true
 		}
-		if errs[i] = c.run(ctx, tx); errs[i] != nil {
+		if errs[i] = c.run(ctx, tx); errs[i] == nil {
+			errs[i] = s.flushEvents(ctx, tx)
+		}
+		if errs[i] != nil {
+			s.dropEvents() // its own: the calls before it flushed theirs
 			// Undo this call's statements only. Should the engine have
 			// ended the transaction itself (a disk error does), nothing of
 			// the group is stored.
@@ -162,6 +171,13 @@ func (s *DB) runGroup(calls []*groupCall, savepoints bool) (errs []error, ok boo
 	if ran == 0 {
 		_ = tx.Rollback()
 		return errs, true
+	}
+	if err := s.flushEvents(context.Background(), tx); err != nil {
+		_ = tx.Rollback()
+		if len(calls) > 1 && !savepoints {
+			return nil, false // found out by the run with savepoints
+		}
+		return all(err), true
 	}
 	if err := tx.Commit(); err != nil {
 		return all(s.wrap(err, "commit")), true

@@ -75,6 +75,10 @@ type DB struct {
 	// serialised (held under mu; see beginWrite).
 	writer *sql.Conn
 	writes atomic.Int64 // write transactions begun (WriteTransactions)
+	// events are the events of the write transaction in progress, where
+	// writes are serialised (held under mu): they go in together just
+	// before it commits (see appendEvent).
+	events []*coffer.Event
 
 	senders     [64]sync.Mutex // AssignNonce per sender, see senderLock
 	assignSlots chan struct{}
@@ -152,6 +156,11 @@ func (s *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return s.wrap(err, "begin transaction")
 	}
 	if err := fn(tx); err != nil {
+		s.dropEvents()
+		_ = tx.Rollback()
+		return err
+	}
+	if err := s.flushEvents(ctx, tx); err != nil {
 		_ = tx.Rollback()
 		return err
 	}

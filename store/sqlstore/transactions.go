@@ -26,7 +26,7 @@ func scanTx(row interface{ Scan(...any) error }) (*coffer.Transaction, error) {
 }
 
 // insertTx writes t and its attempts; it fills ID, Status and times.
-func (s *DB) insertTx(ctx context.Context, q querier, t *coffer.Transaction) error {
+func (s *DB) insertTx(ctx context.Context, q *sql.Tx, t *coffer.Transaction) error {
 	defaultID(&t.ID, "tx")
 	if t.Status == "" {
 		t.Status = coffer.TxQueued

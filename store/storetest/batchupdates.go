@@ -58,6 +58,13 @@ func testTxBatchUpdates(t *testing.T, s coffer.Store) {
 	if tx, _ := s.Transaction(ctx, ids[1]); tx.Status != coffer.TxPending {
 		t.Fatalf("a failed batch changed %s to %s", ids[1], tx.Status)
 	}
+	// Nor did it leave its event for the next write to store.
+	before = len(allEvents(t, s, coffer.EventFilter{}))
+	next := newTx(1, address(1), "")
+	ok(t, s.CreateTransaction(ctx, next))
+	if es := allEvents(t, s, coffer.EventFilter{}); len(es) != before+1 || es[len(es)-1].Subject != next.ID {
+		t.Fatalf("%d events after a failed batch and one new transaction, want %d, the last of %s", len(es), before+1, next.ID)
+	}
 	if got, err := s.UpdateTransactions(ctx, nil); err != nil || len(got) != 0 {
 		t.Fatalf("empty batch: %v, %v", got, err)
 	}
@@ -209,25 +216,43 @@ func testMintURIs(t *testing.T, s coffer.Store) {
 
 // testConcurrentCreates: mints created at once (which a store may commit
 // together) each succeed or fail alone: a taken idempotency key refuses that
-// mint only, with nothing of it stored, and a cancelled caller stores
-// nothing.
+// mint only, with nothing of it stored (its events neither), and a
+// cancelled caller stores nothing.
 func testConcurrentCreates(t *testing.T, s coffer.Store) {
 	c, ctx0 := newCollection("c")
 	ok(t, s.CreateCollection(ctx, c, ctx0))
+	last := allEvents(t, s, coffer.EventFilter{Limit: 500})
+	after := int64(0)
+	if len(last) > 0 {
+		after = last[len(last)-1].Seq
+	}
 	const n = 48
 	errs := make([]error, n)
+	mints := make([]*coffer.Mint, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
 			m, tx := newMint(c.ID, fmt.Sprintf("conc:%d", i%(n/2))) // each key twice
 			tx.IdempotencyKey = fmt.Sprintf("conc-tx:%d", i)        // only the mints' keys clash
+			mints[i] = m
 			errs[i] = s.CreateMint(ctx, m, tx)
 		})
 	}
 	wg.Wait()
+	events := map[string]int{} // by subject and type
+	for _, e := range allEvents(t, s, coffer.EventFilter{After: after, Limit: 500}) {
+		events[e.Subject+" "+e.Type]++
+	}
 	won := map[string]int{}
 	for i, err := range errs {
 		key := fmt.Sprintf("conc:%d", i%(n/2))
+		want := 0 // events of the mint and of its transaction
+		if err == nil {
+			want = 1
+		}
+		if got, got2 := events[mints[i].ID+" mint.queued"], events[mints[i].TxID+" transaction.queued"]; got != want || got2 != want {
+			t.Fatalf("create %d (%v): %d mint.queued and %d transaction.queued events, want %d each", i, err, got, got2, want)
+		}
 		switch coffer.ErrorCode(err) {
 		case "":
 			won[key]++
