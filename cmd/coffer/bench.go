@@ -860,6 +860,7 @@ type MintReport struct {
 	RawCPU    time.Duration // process CPU time during the raw run
 	CPU       time.Duration // process CPU time during the coffer phase
 	Spawned   uint64        // goroutines created during the coffer phase (embedded: server, chain, clients)
+	Writes    int64         // embedded: the store's write transactions during the coffer phase
 	Queued    latencies     // server: accepted until signed and stored (first attempt)
 	OnChain   latencies     // server: first attempt until confirmed
 	Blocks    int           // blocks the mints landed in
@@ -937,6 +938,7 @@ chain and the same number of mints sent from one key with pre-assigned nonces.`,
 			raw.wall.Round(time.Millisecond), raw.cpu.Seconds()/raw.wall.Seconds(), (raw.cpu / time.Duration(o.mints)).Round(time.Microsecond))
 	}
 
+	writes := func() int64 { return 0 } // the store's write transactions so far (embedded)
 	if o.embedded {
 		d, stop, err := benchEmbedded(ctx, w, o.dir, o.persistChain)
 		if err != nil {
@@ -946,6 +948,9 @@ chain and the same number of mints sent from one key with pre-assigned nonces.`,
 		o.api, o.key = "http://"+d.Addr, d.AdminKey
 		if o.collection == "" {
 			o.collection = d.Demo.ID
+		}
+		if st, ok := d.store.(interface{ WriteTransactions() int64 }); ok {
+			writes = st.WriteTransactions
 		}
 	} else {
 		fmt.Fprintf(w, "server     %s (a running coffer; its machine may differ from this one)\n", o.api)
@@ -995,12 +1000,12 @@ chain and the same number of mints sent from one key with pre-assigned nonces.`,
 	if err != nil {
 		return nil, err
 	}
-	cpu0, spawned0 := benchCPU(), benchSpawned()
+	cpu0, spawned0, writes0 := benchCPU(), benchSpawned(), writes()
 	var lerr error
 	pprof.Do(ctx, pprof.Labels("bench", "client"), func(ctx context.Context) {
 		lerr = benchMintLoad(ctx, hc, admin, users, o, rep)
 	})
-	rep.CPU, rep.Spawned = benchCPU()-cpu0, benchSpawned()-spawned0
+	rep.CPU, rep.Spawned, rep.Writes = benchCPU()-cpu0, benchSpawned()-spawned0, writes()-writes0
 	stopProfile()
 	if lerr != nil {
 		return nil, lerr
@@ -1033,6 +1038,10 @@ chain and the same number of mints sent from one key with pre-assigned nonces.`,
 			map[bool]string{true: " (server, dev chain and clients)", false: " (clients)"}[o.embedded])
 		fmt.Fprintf(w, "  goroutines %d started, %.1f per mint (each is scheduler work: a per-call goroutine shows here)\n",
 			rep.Spawned, float64(rep.Spawned)/float64(rep.Mints))
+		if rep.Writes > 0 {
+			fmt.Fprintf(w, "  writes     %d write transactions, %.2f per mint (each commit writes its pages to the WAL)\n",
+				rep.Writes, float64(rep.Writes)/float64(rep.Mints))
+		}
 	}
 	fmt.Fprintf(w, "  errors     %s\n", rep.Errors)
 	if rep.Raw > 0 {

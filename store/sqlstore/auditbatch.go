@@ -26,7 +26,7 @@ func (s *DB) AppendAuditBatch(ctx context.Context, rs []*coffer.AuditRecord) err
 	if len(rs) > maxAuditBatch {
 		return fmt.Errorf("sqlstore: audit batch of %d records (at most %d)", len(rs), maxAuditBatch)
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.groupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if s.d.LockAudit != "" {
 			if _, err := tx.ExecContext(ctx, s.d.LockAudit); err != nil {
 				return s.wrap(err, "lock audit log")

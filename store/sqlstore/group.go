@@ -9,8 +9,10 @@ import (
 
 // txGroup commits concurrent small write transactions together where writes
 // are serialised (SQLite): the API's inserts of new mints and transactions,
-// which otherwise queue on the write mutex one commit at a time — each commit
-// writing the same rightmost table and index pages to the WAL again. There is
+// the transaction manager's receipts (UpdateTransactions), the indexer's
+// transfers and custody's audit batches, which otherwise queue on the write
+// mutex one commit at a time — each commit writing the same rightmost table
+// and index pages to the WAL again. There is
 // no standing goroutine: the first caller to find no group in progress
 // leads: it takes the writer lock, runs everything queued by then in one
 // transaction, each caller's function inside its own SAVEPOINT (one that

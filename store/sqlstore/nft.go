@@ -295,7 +295,7 @@ func (s *DB) updateMint(ctx context.Context, tx *sql.Tx, by, key string, u coffe
 // ApplyTransfers upserts each token with its new owner (last write wins, in
 // slice order), records the blocks it saw and moves the cursor.
 func (s *DB) ApplyTransfers(ctx context.Context, chainID uint64, transfers []coffer.Transfer, block uint64, h common.Hash) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.groupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		at := s.tm(now())
 		var put struct { // the block last recorded: a block's transfers come together
 			number uint64

@@ -365,7 +365,7 @@ func (s *DB) UpdateTransaction(ctx context.Context, id string, u coffer.TxUpdate
 
 func (s *DB) UpdateTransactions(ctx context.Context, cs []coffer.TxChange) ([]*coffer.Transaction, error) {
 	out := make([]*coffer.Transaction, len(cs))
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.groupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		for i, c := range cs {
 			t, err := s.updateTx(ctx, tx, c.ID, c.Update)
 			if err != nil {

@@ -287,3 +287,72 @@ func testConcurrentCreates(t *testing.T, s coffer.Store) {
 		t.Fatalf("a cancelled create stored its mint: %v", err)
 	}
 }
+
+// testConcurrentWritesFailAlone: the transaction manager's, the indexer's
+// and custody's writes made at once with new mints (which a store may
+// commit together) fail alone: a batch naming a missing transaction, or a
+// transfer without a token id, changes nothing and gets its error; the
+// mints, a good batch, good transfers and audit records are stored.
+func testConcurrentWritesFailAlone(t *testing.T, s coffer.Store) {
+	c, ctx0 := newCollection("alone")
+	ok(t, s.CreateCollection(ctx, c, ctx0))
+	pending := newTx(1, address(1), "")
+	ok(t, s.CreateTransaction(ctx, pending))
+	_, err := s.AssignNonce(ctx, pending.ID, signer("alone"))
+	ok(t, err)
+	contract, bh := address(78), hashOf("alone block")
+	good := coffer.Transfer{ChainID: 1, Contract: contract, TokenID: big.NewInt(5), To: address(3), TxHash: hashOf("alone tx"),
+		BlockNumber: 900, BlockHash: bh}
+	audit, _ := s.(interface {
+		AppendAuditBatch(ctx context.Context, rs []*coffer.AuditRecord) error
+	})
+
+	const mints = 24
+	var wg sync.WaitGroup
+	errs := make([]error, mints)
+	for i := range mints {
+		wg.Go(func() {
+			m, tx := newMint(c.ID, fmt.Sprintf("alone:%d", i))
+			errs[i] = s.CreateMint(ctx, m, tx)
+		})
+	}
+	var missingErr, badTransferErr, goodErr, transferErr, auditErr error
+	wg.Go(func() {
+		_, missingErr = s.UpdateTransactions(ctx, []coffer.TxChange{
+			{ID: pending.ID, Update: coffer.TxUpdate{Status: coffer.TxMined}},
+			{ID: "tx_missing", Update: coffer.TxUpdate{Status: coffer.TxMined}},
+		})
+	})
+	wg.Go(func() {
+		badTransferErr = s.ApplyTransfers(ctx, 1, []coffer.Transfer{good, {ChainID: 1, Contract: contract, To: address(3)}}, 901, hashOf("bad"))
+	})
+	wg.Go(func() { transferErr = s.ApplyTransfers(ctx, 1, []coffer.Transfer{good}, 900, bh) })
+	wg.Go(func() { _, goodErr = s.UpdateTransactions(ctx, nil) })
+	if audit != nil {
+		wg.Go(func() {
+			auditErr = audit.AppendAuditBatch(ctx, []*coffer.AuditRecord{{Principal: "alone", Kind: "hash", Outcome: "allowed"}})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("mint %d beside failing writes: %v", i, err)
+		}
+	}
+	wantCode(t, missingErr, coffer.ENOTFOUND)
+	wantCode(t, badTransferErr, coffer.EINVALID)
+	ok(t, goodErr)
+	ok(t, transferErr)
+	ok(t, auditErr)
+	if tx, _ := s.Transaction(ctx, pending.ID); tx.Status != coffer.TxPending {
+		t.Fatalf("a failed batch changed %s to %s", pending.ID, tx.Status)
+	}
+	if n, h, err := s.IndexCursor(ctx, 1); err != nil || n != 900 || h != bh {
+		t.Fatalf("index cursor %d %s, %v: want the good transfer's block 900, not the failed one's", n, h.Hex(), err)
+	}
+	mintsStored, _, err := s.Mints(ctx, coffer.MintFilter{CollectionID: c.ID, Limit: 100})
+	ok(t, err)
+	if len(mintsStored) != mints {
+		t.Fatalf("%d mints stored, want %d", len(mintsStored), mints)
+	}
+}

@@ -76,6 +76,7 @@ func Run(t *testing.T, open func(t *testing.T) coffer.Store) {
 		{"MintFollowsTransaction", testMintFollowsTransaction},
 		{"MintURIs", testMintURIs},
 		{"ConcurrentCreates", testConcurrentCreates},
+		{"ConcurrentWritesFailAlone", testConcurrentWritesFailAlone},
 		{"MintList", testMintList},
 		{"MintListLimit", testMintListLimit},
 		{"Transfers", testTransfers},
