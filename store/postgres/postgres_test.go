@@ -36,6 +36,7 @@ func TestTwoProcesses(t *testing.T) {
 	storetest.AssignNoncesRace(t, 200, a, b)
 	storetest.AuditAppendRace(t, 50, a, b)
 	storetest.SpendRace(t, 60, a, b)
+	storetest.MintChangedElsewhere(t, a, b)
 }
 
 // Processes starting together migrate once.

@@ -51,6 +51,7 @@ func TestTwoProcesses(t *testing.T) {
 	storetest.AssignNoncesRace(t, 100, a, b)
 	storetest.AuditAppendRace(t, 40, a, b)
 	storetest.SpendRace(t, 40, a, b)
+	storetest.MintChangedElsewhere(t, a, b)
 }
 
 func TestMigrate(t *testing.T) {

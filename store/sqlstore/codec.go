@@ -20,6 +20,18 @@ import (
 
 func now() time.Time { return ts(time.Now()) }
 
+// later is now, or a microsecond after last if now is not after it (a clock
+// stepped back, or two writes in one microsecond): a row's updated_at moves
+// on every write, so a writer can tell whether the row it holds is still
+// the stored one by it.
+func later(last time.Time) time.Time {
+	t := now()
+	if !t.After(last) {
+		t = ts(last).Add(time.Microsecond)
+	}
+	return t
+}
+
 // ts normalises t the way it is stored, so that a value written and read back
 // compares equal.
 func ts(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }

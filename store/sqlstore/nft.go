@@ -149,8 +149,31 @@ func (s *DB) CreateMint(ctx context.Context, m *coffer.Mint, t *coffer.Transacti
 		if err != nil {
 			return s.wrap(err, "mint %s", m.ID)
 		}
+		s.keepMint(m)
 		return s.mintEvent(ctx, tx, m)
 	})
+}
+
+// maxMintRows bounds DB.mintRows: the mints whose transactions are open.
+const maxMintRows = 1 << 14
+
+// keepMint keeps m as just written (without its metadata) for updateMint,
+// where writes are serialised, until it is final: then its transaction
+// no longer moves it.
+func (s *DB) keepMint(m *coffer.Mint) {
+	if !s.d.SerializeWrites {
+		return
+	}
+	if m.Status == coffer.MintConfirmed || m.Status == coffer.MintFailed {
+		delete(s.mintRows, m.TxID)
+		return
+	}
+	if s.mintRows == nil || len(s.mintRows) >= maxMintRows {
+		s.mintRows = make(map[string]*coffer.Mint) // a cache: start over
+	}
+	k := *m
+	k.Metadata = nil
+	s.mintRows[m.TxID] = &k
 }
 
 func (s *DB) mint(ctx context.Context, what, cond string, arg any) (*coffer.Mint, error) {
@@ -241,13 +264,31 @@ func (s *DB) followMint(ctx context.Context, tx *sql.Tx, t *coffer.Transaction, 
 // first (locked, where the engine locks rows; without its metadata, which
 // neither the update nor the event needs) and updated here as in the table,
 // so the event needs no second read.
+//
+// Where writes are serialised, the row need not even be read when its
+// transaction follows it (by tx_id): the row as this process last wrote it
+// is kept (mintRows), and the UPDATE applies only if the row still has its
+// updated_at and status, which every write moves (see later). If another
+// write came between, nothing is updated and the row is read as above.
 func (s *DB) updateMint(ctx context.Context, tx *sql.Tx, by, key string, u coffer.MintUpdate) (*coffer.Mint, error) {
-	m, err := scanMint(s.prep(tx).QueryRowContext(ctx, `SELECT `+mintListCols+` FROM mints WHERE `+by+` = $1`+s.d.ForUpdate, key))
-	if err != nil {
-		if by == "tx_id" {
-			return nil, s.notFound(err, "mint of transaction %s", key)
+	asked := u // as given: for the read, should the kept row be stale
+	var kept *coffer.Mint
+	if by == "tx_id" && s.d.SerializeWrites {
+		kept = s.mintRows[key]
+		delete(s.mintRows, key) // put back below once written
+	}
+	m := kept
+	if m != nil {
+		m = ptrTo(*m)
+	} else {
+		var err error
+		m, err = scanMint(s.prep(tx).QueryRowContext(ctx, `SELECT `+mintListCols+` FROM mints WHERE `+by+` = $1`+s.d.ForUpdate, key))
+		if err != nil {
+			if by == "tx_id" {
+				return nil, s.notFound(err, "mint of transaction %s", key)
+			}
+			return nil, s.notFound(err, "mint %s", key)
 		}
-		return nil, s.notFound(err, "mint %s", key)
 	}
 	before := m.Status          // a change of status is an event
 	noToken := m.TokenID == nil // the token id is new: the collection's minted count moves
@@ -260,7 +301,8 @@ func (s *DB) updateMint(ctx context.Context, tx *sql.Tx, by, key string, u coffe
 		}
 	}
 	var w where
-	m.UpdatedAt = now()
+	last := m.UpdatedAt
+	m.UpdatedAt = later(last)
 	set := `updated_at = ` + w.arg(s.tm(m.UpdatedAt))
 	if u.Status != "" {
 		set += `, status = ` + w.arg(u.Status)
@@ -278,9 +320,20 @@ func (s *DB) updateMint(ctx context.Context, tx *sql.Tx, by, key string, u coffe
 		set += `, error = ` + w.arg(*u.Error)
 		m.Error = *u.Error
 	}
-	if _, err := s.prep(tx).ExecContext(ctx, `UPDATE mints SET `+set+` WHERE id = `+w.arg(m.ID), w.args...); err != nil {
+	cond := `id = ` + w.arg(m.ID)
+	if kept != nil {
+		cond += ` AND updated_at = ` + w.arg(s.tm(last)) + ` AND status = ` + w.arg(before)
+	}
+	res, err := s.prep(tx).ExecContext(ctx, `UPDATE mints SET `+set+` WHERE `+cond, w.args...)
+	if err != nil {
 		return nil, s.wrap(err, "update mint %s", m.ID)
 	}
+	if kept != nil {
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return s.updateMint(ctx, tx, by, key, asked) // changed meanwhile (it is no longer kept): read it
+		}
+	}
+	s.keepMint(m)
 	if noToken && u.TokenID != nil {
 		if _, err := s.prep(tx).ExecContext(ctx, `UPDATE collections SET minted = minted + 1 WHERE id = $1`, m.CollectionID); err != nil {
 			return nil, s.wrap(err, "count the mint of %s", m.CollectionID)

@@ -79,6 +79,10 @@ type DB struct {
 	// writes are serialised (held under mu): they go in together just
 	// before it commits (see appendEvent).
 	events []*coffer.Event
+	// mintRows holds, by transaction id, the rows of mints this process
+	// wrote last, while their transaction is open (held under mu where
+	// writes are serialised; see updateMint).
+	mintRows map[string]*coffer.Mint
 
 	senders     [64]sync.Mutex // AssignNonce per sender, see senderLock
 	assignSlots chan struct{}

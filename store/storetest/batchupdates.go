@@ -356,3 +356,27 @@ func testConcurrentWritesFailAlone(t *testing.T, s coffer.Store) {
 		t.Fatalf("%d mints stored, want %d", len(mintsStored), mints)
 	}
 }
+
+// MintChangedElsewhere: a mint that process b changes after process a
+// created it (a may keep the row it wrote) is read again when a's
+// transaction moves it: a failed mint stays failed, and no event comes
+// from the row as a last wrote it.
+func MintChangedElsewhere(t *testing.T, a, b coffer.Store) {
+	c, ctx0 := newCollection("elsewhere")
+	ok(t, a.CreateCollection(ctx, c, ctx0))
+	m, tx := newMint(c.ID, "")
+	ok(t, a.CreateMint(ctx, m, tx))
+	ok(t, b.UpdateMint(ctx, m.ID, coffer.MintUpdate{Status: coffer.MintFailed, Error: ptr("stopped by b")}))
+	h := hashOf("elsewhere")
+	ok(t, a.UpdateTransaction(ctx, tx.ID, coffer.TxUpdate{Status: coffer.TxPending, Hash: &h}))
+	got, err := a.Mint(ctx, m.ID)
+	ok(t, err)
+	if got.Status != coffer.MintFailed || got.Error != "stopped by b" || got.TxHash == nil || *got.TxHash != h {
+		t.Fatalf("mint after b failed it and a's transaction went pending: %s %q %v, want failed, b's error and the hash", got.Status, got.Error, got.TxHash)
+	}
+	for _, e := range allEvents(t, a, coffer.EventFilter{Limit: 500}) {
+		if e.Subject == m.ID && e.Type == coffer.EventMintPrefix+coffer.MintPending {
+			t.Fatalf("a appended %s for a mint b had failed: %s", e.Type, e.Data)
+		}
+	}
+}
