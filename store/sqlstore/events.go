@@ -44,13 +44,19 @@ func (s *DB) flushEvents(ctx context.Context, tx *sql.Tx) error {
 	}
 	rows := make([][]any, len(s.events))
 	for i, e := range s.events {
-		o := append(e.Owners[:len(e.Owners):len(e.Owners)], "", "")
-		rows[i] = []any{e.ID, e.Type, e.Subject, o[0], o[1], []byte(e.Data), s.tm(e.CreatedAt)}
+		rows[i] = s.eventRow(e)
 	}
 	s.dropEvents()
-	err := s.insertRows(ctx, tx, `INSERT INTO events (id, type, subject, owner1, owner2, data, created_at) VALUES `,
-		` ON CONFLICT (id) DO NOTHING`, rows)
+	err := s.insertRows(ctx, tx, eventInsert, ` ON CONFLICT (id) DO NOTHING`, rows)
 	return s.wrap(err, "append %d events", len(rows))
+}
+
+// eventInsert and eventRow write an event; its seq is the row's key.
+const eventInsert = `INSERT INTO events (id, type, subject, owner1, owner2, data, created_at) VALUES `
+
+func (s *DB) eventRow(e *coffer.Event) []any {
+	o := append(e.Owners[:len(e.Owners):len(e.Owners)], "", "")
+	return []any{e.ID, e.Type, e.Subject, o[0], o[1], []byte(e.Data), s.tm(e.CreatedAt)}
 }
 
 // dropEvents empties the queue (stored, or rolled back with their write).
@@ -64,10 +70,8 @@ func (s *DB) dropEvents() {
 
 // insertEvent writes e at once and sets its Seq.
 func (s *DB) insertEvent(ctx context.Context, q querier, e *coffer.Event) error {
-	o := append(slices.Clone(e.Owners), "", "")
-	seq, err := s.insertKey(ctx, q, `INSERT INTO events (id, type, subject, owner1, owner2, data, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`, "seq",
-		e.ID, e.Type, e.Subject, o[0], o[1], []byte(e.Data), s.tm(e.CreatedAt))
+	seq, err := s.insertKey(ctx, q, eventInsert+`($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`, "seq",
+		s.eventRow(e)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // the same event again (a transfer indexed twice)
 	}

@@ -396,7 +396,7 @@ func (s *DB) updateTx(ctx context.Context, tx *sql.Tx, id string, u coffer.TxUpd
 	}
 	before := t.Status // a change of status is an event
 	var w where
-	t.UpdatedAt = now()
+	t.UpdatedAt = later(t.UpdatedAt)
 	set := `updated_at = ` + w.arg(s.tm(t.UpdatedAt))
 	if u.Status != "" {
 		set += `, status = ` + w.arg(u.Status)
