@@ -80,3 +80,26 @@ func TestTrackWaitsForABlock(t *testing.T) {
 		t.Fatal("no receipts pass after the block")
 	}
 }
+
+// A block wakes the tracker: with no poll due and no broadcast since, a
+// transaction mined by a new block is confirmed (the node announces heads;
+// see chain.Client.WatchHeads).
+func TestTrackFollowsHeads(t *testing.T) {
+	e := newEnv(t, true, "") // blocks only on Commit
+	e.cc.PollInterval = time.Hour
+	m, _ := e.run()
+	w := m.chains[chainID]
+	tx := e.queue(common.HexToAddress("0x00000000000000000000000000000000000000bb"), 1)
+	m.Notify(chainID)
+	e.wait(tx.ID, "pending", status(coffer.TxPending))
+	// Let the passes woken by the broadcast end: one looks at the head at
+	// once, before this test's block.
+	for looks := w.trackCalls.Load(); ; looks = w.trackCalls.Load() {
+		time.Sleep(100 * time.Millisecond)
+		if w.trackCalls.Load() == looks {
+			break
+		}
+	}
+	e.dc.Commit()
+	e.wait(tx.ID, "confirmed", status(coffer.TxConfirmed))
+}

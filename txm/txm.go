@@ -361,9 +361,11 @@ func (w *worker) sendLoop(ctx context.Context) {
 	}
 }
 
-// trackLoop follows pending transactions every PollInterval, and after
-// each broadcast (track itself skips a pass when nothing can have changed).
+// trackLoop follows pending transactions every PollInterval, after each
+// broadcast and, where the node announces them, at each new head (track
+// itself skips a pass when nothing can have changed).
 func (w *worker) trackLoop(ctx context.Context) {
+	w.cfg.Client.WatchHeads(ctx, w.trackWake)
 	t := time.NewTicker(w.cfg.PollInterval)
 	defer t.Stop()
 	for {
