@@ -37,6 +37,7 @@ func TestTwoProcesses(t *testing.T) {
 	storetest.AuditAppendRace(t, 50, a, b)
 	storetest.SpendRace(t, 60, a, b)
 	storetest.MintChangedElsewhere(t, a, b)
+	storetest.TxChangedElsewhere(t, a, b)
 }
 
 // Processes starting together migrate once.

@@ -52,6 +52,7 @@ func TestTwoProcesses(t *testing.T) {
 	storetest.AuditAppendRace(t, 40, a, b)
 	storetest.SpendRace(t, 40, a, b)
 	storetest.MintChangedElsewhere(t, a, b)
+	storetest.TxChangedElsewhere(t, a, b)
 }
 
 func TestMigrate(t *testing.T) {

@@ -211,6 +211,7 @@ func (s *DB) writeSigned(ctx context.Context, tx *sql.Tx, t *coffer.Transaction,
 		return err
 	}
 	t.Attempts = append(t.Attempts, *a)
+	s.keepTx(t)
 	if err := s.appendEvent(ctx, tx, coffer.TransactionEvent(t)); err != nil {
 		return err
 	}

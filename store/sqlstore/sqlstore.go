@@ -83,6 +83,10 @@ type DB struct {
 	// wrote last, while their transaction is open (held under mu where
 	// writes are serialised; see updateMint).
 	mintRows map[string]*coffer.Mint
+	// txRows holds, by id, the rows of open transactions as this process
+	// wrote them last (held under mu where writes are serialised; see
+	// updateTx).
+	txRows map[string]*coffer.Transaction
 
 	senders     [64]sync.Mutex // AssignNonce per sender, see senderLock
 	assignSlots chan struct{}

@@ -294,6 +294,7 @@ func (s *DB) TransactionsByStatusKnown(ctx context.Context, chainID uint64, stat
 
 func (s *DB) AddAttempt(ctx context.Context, id string, a *coffer.TxAttempt) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
+		s.forgetTx(id)
 		stamp(&a.CreatedAt)
 		// COALESCE keeps the fee fields an attempt does not use (legacy vs 1559).
 		res, err := tx.ExecContext(ctx, `UPDATE transactions SET hash = $1, raw = $2,
@@ -333,6 +334,7 @@ func (s *DB) CreateSignedTransaction(ctx context.Context, t *coffer.Transaction)
 
 func (s *DB) CancelQueued(ctx context.Context, id string) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
+		s.forgetTx(id)
 		res, err := tx.ExecContext(ctx, `UPDATE transactions SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4`,
 			coffer.TxCancelled, s.tm(now()), id, coffer.TxQueued)
 		if err != nil {
@@ -389,14 +391,35 @@ func (s *DB) UpdateTransactions(ctx context.Context, cs []coffer.TxChange) ([]*c
 // read is needed for the event, unless the mined attempt is not the current
 // one: its bytes and fees then come from tx_attempts, and the row is read
 // back.
+//
+// Where writes are serialised, the row need not even be read: the row as
+// this process last signed or updated it is kept (txRows), and the UPDATE
+// applies only if the row still has its updated_at and status, which every
+// write moves. If another write came between, nothing is updated and the
+// row is read as above. (As for mints: see updateMint.)
 func (s *DB) updateTx(ctx context.Context, tx *sql.Tx, id string, u coffer.TxUpdate) (*coffer.Transaction, error) {
-	t, err := scanTx(s.prep(tx).QueryRowContext(ctx, `SELECT `+txCols+` FROM transactions WHERE id = $1`+s.d.ForUpdate, id))
-	if err != nil {
-		return nil, s.notFound(err, "transaction %s", id)
+	var kept *coffer.Transaction
+	if s.d.SerializeWrites {
+		kept = s.txRows[id]
+		delete(s.txRows, id) // put back below once written
+		if kept != nil && u.Hash != nil && (kept.Hash == nil || *kept.Hash != *u.Hash) {
+			kept = nil // another attempt was mined: its columns are read back below
+		}
+	}
+	t := kept
+	if t != nil {
+		t = ptrTo(*t)
+	} else {
+		var err error
+		t, err = scanTx(s.prep(tx).QueryRowContext(ctx, `SELECT `+txCols+` FROM transactions WHERE id = $1`+s.d.ForUpdate, id))
+		if err != nil {
+			return nil, s.notFound(err, "transaction %s", id)
+		}
 	}
 	before := t.Status // a change of status is an event
 	var w where
-	t.UpdatedAt = later(t.UpdatedAt)
+	last := t.UpdatedAt
+	t.UpdatedAt = later(last)
 	set := `updated_at = ` + w.arg(s.tm(t.UpdatedAt))
 	if u.Status != "" {
 		set += `, status = ` + w.arg(u.Status)
@@ -434,12 +457,26 @@ func (s *DB) updateTx(ctx context.Context, tx *sql.Tx, id string, u coffer.TxUpd
 		for _, col := range []string{"raw", "gas_price", "fee_cap", "tip_cap"} {
 			set += `, ` + col + ` = COALESCE(` + att(col) + `, ` + col + `)`
 		}
+		var err error
 		if t, err = scanTx(s.updateRow(ctx, tx, "transactions", set, &w, id, txCols)); err != nil {
 			return nil, s.wrap(err, "update transaction %s", id)
 		}
-	} else if _, err := s.prep(tx).ExecContext(ctx, `UPDATE transactions SET `+set+` WHERE id = `+w.arg(id), w.args...); err != nil {
-		return nil, s.wrap(err, "update transaction %s", id)
+	} else {
+		cond := `id = ` + w.arg(id)
+		if kept != nil {
+			cond += ` AND updated_at = ` + w.arg(s.tm(last)) + ` AND status = ` + w.arg(before)
+		}
+		res, err := s.prep(tx).ExecContext(ctx, `UPDATE transactions SET `+set+` WHERE `+cond, w.args...)
+		if err != nil {
+			return nil, s.wrap(err, "update transaction %s", id)
+		}
+		if kept != nil {
+			if n, err := res.RowsAffected(); err != nil || n != 1 {
+				return s.updateTx(ctx, tx, id, u) // changed meanwhile (it is no longer kept): read it
+			}
+		}
 	}
+	s.keepTx(t)
 	if t.Status != before {
 		if err := s.appendEvent(ctx, tx, coffer.TransactionEvent(t)); err != nil {
 			return nil, err
@@ -451,6 +488,36 @@ func (s *DB) updateTx(ctx context.Context, tx *sql.Tx, id string, u coffer.TxUpd
 		}
 	}
 	return t, nil
+}
+
+// maxTxRows bounds DB.txRows: the open transactions.
+const maxTxRows = 1 << 14
+
+// keepTx keeps t as just written (without its attempts) for updateTx, where
+// writes are serialised, until it is final. Like every row the store hands
+// out, the copy shares t's pointers and slices, which nobody writes through.
+func (s *DB) keepTx(t *coffer.Transaction) {
+	if !s.d.SerializeWrites {
+		return
+	}
+	switch t.Status {
+	case coffer.TxConfirmed, coffer.TxFailed, coffer.TxCancelled:
+		delete(s.txRows, t.ID)
+		return
+	}
+	if s.txRows == nil || len(s.txRows) >= maxTxRows {
+		s.txRows = make(map[string]*coffer.Transaction) // a cache: start over
+	}
+	k := *t
+	k.Attempts = nil
+	s.txRows[t.ID] = &k
+}
+
+// forgetTx drops the kept row of a transaction written without keepTx.
+func (s *DB) forgetTx(id string) {
+	if s.d.SerializeWrites {
+		delete(s.txRows, id)
+	}
 }
 
 // ptrTo is a pointer to a copy of v.

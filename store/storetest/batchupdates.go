@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"strings"
 	"sync"
 	"testing"
 
@@ -368,15 +369,49 @@ func MintChangedElsewhere(t *testing.T, a, b coffer.Store) {
 	ok(t, a.CreateMint(ctx, m, tx))
 	ok(t, b.UpdateMint(ctx, m.ID, coffer.MintUpdate{Status: coffer.MintFailed, Error: ptr("stopped by b")}))
 	h := hashOf("elsewhere")
+	seq, err := a.LastEventSeq(ctx)
+	ok(t, err)
 	ok(t, a.UpdateTransaction(ctx, tx.ID, coffer.TxUpdate{Status: coffer.TxPending, Hash: &h}))
 	got, err := a.Mint(ctx, m.ID)
 	ok(t, err)
 	if got.Status != coffer.MintFailed || got.Error != "stopped by b" || got.TxHash == nil || *got.TxHash != h {
 		t.Fatalf("mint after b failed it and a's transaction went pending: %s %q %v, want failed, b's error and the hash", got.Status, got.Error, got.TxHash)
 	}
-	for _, e := range allEvents(t, a, coffer.EventFilter{Limit: 500}) {
+	for _, e := range allEvents(t, a, coffer.EventFilter{After: seq}) {
 		if e.Subject == m.ID && e.Type == coffer.EventMintPrefix+coffer.MintPending {
 			t.Fatalf("a appended %s for a mint b had failed: %s", e.Type, e.Data)
 		}
+	}
+}
+
+// TxChangedElsewhere: a and b are two stores on one database (two
+// processes). a signs a transaction; b records it mined in a block; then a
+// records it confirmed. What a returns and its event are the row as it is,
+// with b's block, not as a last wrote it.
+func TxChangedElsewhere(t *testing.T, a, b coffer.Store) {
+	tx := newTx(1, address(77), "")
+	ok(t, a.CreateTransaction(ctx, tx))
+	sent, err := a.AssignNonces(ctx, []string{tx.ID}, signer("elsewhere"))
+	ok(t, err)
+	block, gas, bh := uint64(41), uint64(21000), hashOf("elsewhere block")
+	_, err = b.UpdateTransactions(ctx, []coffer.TxChange{{ID: tx.ID, Update: coffer.TxUpdate{
+		Status: coffer.TxMined, Hash: sent[0].Hash, BlockNumber: &block, BlockHash: &bh, GasUsed: &gas}}})
+	ok(t, err)
+	seq, err := a.LastEventSeq(ctx)
+	ok(t, err)
+	got, err := a.UpdateTransactions(ctx, []coffer.TxChange{{ID: tx.ID, Update: coffer.TxUpdate{Status: coffer.TxConfirmed, Hash: sent[0].Hash}}})
+	ok(t, err)
+	if len(got) != 1 || got[0].Status != coffer.TxConfirmed || got[0].BlockNumber == nil || *got[0].BlockNumber != block ||
+		got[0].GasUsed == nil || *got[0].GasUsed != gas {
+		t.Fatalf("a's confirmation after b recorded the block: %+v, want confirmed in block %d with gas used %d", got, block, gas)
+	}
+	var confirmed *coffer.Event
+	for _, e := range allEvents(t, a, coffer.EventFilter{After: seq}) {
+		if e.Subject == tx.ID && e.Type == coffer.EventTxPrefix+coffer.TxConfirmed {
+			confirmed = e
+		}
+	}
+	if confirmed == nil || !strings.Contains(string(confirmed.Data), `"block_number":41`) {
+		t.Fatalf("a's %s event: %v, want block 41 in it", coffer.EventTxPrefix+coffer.TxConfirmed, confirmed)
 	}
 }
