@@ -154,9 +154,6 @@ func (s *DB) CreateMint(ctx context.Context, m *coffer.Mint, t *coffer.Transacti
 	})
 }
 
-// maxMintRows bounds DB.mintRows: the mints whose transactions are open.
-const maxMintRows = 1 << 14
-
 // keepMint keeps m as just written (without its metadata) for updateMint,
 // where writes are serialised, until it is final: then its transaction
 // no longer moves it.
@@ -164,16 +161,10 @@ func (s *DB) keepMint(m *coffer.Mint) {
 	if !s.d.SerializeWrites {
 		return
 	}
-	if m.Status == coffer.MintConfirmed || m.Status == coffer.MintFailed {
-		delete(s.mintRows, m.TxID)
-		return
-	}
-	if s.mintRows == nil || len(s.mintRows) >= maxMintRows {
-		s.mintRows = make(map[string]*coffer.Mint) // a cache: start over
-	}
+	final := m.Status == coffer.MintConfirmed || m.Status == coffer.MintFailed
 	k := *m
 	k.Metadata = nil
-	s.mintRows[m.TxID] = &k
+	s.mintRows.keep(m.TxID, &k, final)
 }
 
 func (s *DB) mint(ctx context.Context, what, cond string, arg any) (*coffer.Mint, error) {
@@ -274,8 +265,7 @@ func (s *DB) updateMint(ctx context.Context, tx *sql.Tx, by, key string, u coffe
 	asked := u // as given: for the read, should the kept row be stale
 	var kept *coffer.Mint
 	if by == "tx_id" && s.d.SerializeWrites {
-		kept = s.mintRows[key]
-		delete(s.mintRows, key) // put back below once written
+		kept = s.mintRows.take(key) // put back below once written
 	}
 	m := kept
 	if m != nil {

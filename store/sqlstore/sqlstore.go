@@ -82,11 +82,11 @@ type DB struct {
 	// mintRows holds, by transaction id, the rows of mints this process
 	// wrote last, while their transaction is open (held under mu where
 	// writes are serialised; see updateMint).
-	mintRows map[string]*coffer.Mint
+	mintRows keptRows[coffer.Mint]
 	// txRows holds, by id, the rows of open transactions as this process
 	// wrote them last (held under mu where writes are serialised; see
 	// updateTx).
-	txRows map[string]*coffer.Transaction
+	txRows keptRows[coffer.Transaction]
 
 	senders     [64]sync.Mutex // AssignNonce per sender, see senderLock
 	assignSlots chan struct{}

@@ -400,8 +400,7 @@ func (s *DB) UpdateTransactions(ctx context.Context, cs []coffer.TxChange) ([]*c
 func (s *DB) updateTx(ctx context.Context, tx *sql.Tx, id string, u coffer.TxUpdate) (*coffer.Transaction, error) {
 	var kept *coffer.Transaction
 	if s.d.SerializeWrites {
-		kept = s.txRows[id]
-		delete(s.txRows, id) // put back below once written
+		kept = s.txRows.take(id) // put back below once written
 		if kept != nil && u.Hash != nil && (kept.Hash == nil || *kept.Hash != *u.Hash) {
 			kept = nil // another attempt was mined: its columns are read back below
 		}
@@ -490,9 +489,6 @@ func (s *DB) updateTx(ctx context.Context, tx *sql.Tx, id string, u coffer.TxUpd
 	return t, nil
 }
 
-// maxTxRows bounds DB.txRows: the open transactions.
-const maxTxRows = 1 << 14
-
 // keepTx keeps t as just written (without its attempts) for updateTx, where
 // writes are serialised, until it is final. Like every row the store hands
 // out, the copy shares t's pointers and slices, which nobody writes through.
@@ -500,23 +496,16 @@ func (s *DB) keepTx(t *coffer.Transaction) {
 	if !s.d.SerializeWrites {
 		return
 	}
-	switch t.Status {
-	case coffer.TxConfirmed, coffer.TxFailed, coffer.TxCancelled:
-		delete(s.txRows, t.ID)
-		return
-	}
-	if s.txRows == nil || len(s.txRows) >= maxTxRows {
-		s.txRows = make(map[string]*coffer.Transaction) // a cache: start over
-	}
+	final := t.Status == coffer.TxConfirmed || t.Status == coffer.TxFailed || t.Status == coffer.TxCancelled
 	k := *t
 	k.Attempts = nil
-	s.txRows[t.ID] = &k
+	s.txRows.keep(t.ID, &k, final)
 }
 
 // forgetTx drops the kept row of a transaction written without keepTx.
 func (s *DB) forgetTx(id string) {
 	if s.d.SerializeWrites {
-		delete(s.txRows, id)
+		s.txRows.take(id)
 	}
 }
 
