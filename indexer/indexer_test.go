@@ -105,12 +105,24 @@ func (e *env) send(k *ecdsa.PrivateKey, nonce *uint64, tipGwei int64, data []byt
 	return tx
 }
 
-// mined commits a block and checks the transactions succeeded in it.
+// mined commits a block once the pool holds every one of txs as
+// executable, and checks they succeeded in it.
 func (e *env) mined(txs ...*types.Transaction) {
 	e.t.Helper()
-	e.dc.Commit()
+	deadline := time.Now().Add(30 * time.Second)
 	for _, tx := range txs {
-		r, err := bind.WaitMined(e.ctx, e.eth, tx.Hash())
+		for !e.dc.Executable(tx.Hash()) {
+			if time.Now().After(deadline) {
+				e.t.Fatalf("tx %s is not executable in the pool", tx.Hash())
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	e.dc.Commit()
+	ctx, cancel := context.WithDeadline(e.ctx, deadline.Add(30*time.Second))
+	defer cancel()
+	for _, tx := range txs {
+		r, err := bind.WaitMined(ctx, e.eth, tx.Hash())
 		if err != nil || r.Status != types.ReceiptStatusSuccessful {
 			e.t.Fatalf("tx %s: %v %+v", tx.Hash(), err, r)
 		}

@@ -100,6 +100,13 @@ func TestTrackFollowsHeads(t *testing.T) {
 			break
 		}
 	}
+	got, deadline := e.wait(tx.ID, "pending", status(coffer.TxPending)), time.Now().Add(30*time.Second)
+	for !e.dc.Executable(*got.Hash) { // the pool promotes it in the background
+		if time.Now().After(deadline) {
+			t.Fatal("the transaction is not executable in the pool")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	e.dc.Commit()
 	e.wait(tx.ID, "confirmed", status(coffer.TxConfirmed))
 }

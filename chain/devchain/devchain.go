@@ -20,6 +20,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/rawdb"
+	"github.com/ethereum/go-ethereum/core/txpool"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/eth"
 	"github.com/ethereum/go-ethereum/eth/catalyst"
@@ -59,6 +60,7 @@ type Chain struct {
 	cfg     Config
 	stack   *node.Node
 	eth     *eth.Ethereum
+	filters *filters.FilterSystem // eth_getLogs's, shared with Direct
 	beacon  *catalyst.SimulatedBeacon
 	url     string
 	wsURL   string
@@ -185,7 +187,7 @@ func Start(cfg Config) (*Chain, error) {
 	}
 	stack.RegisterLifecycle(beacon)
 	c := &Chain{
-		cfg: cfg, stack: stack, eth: backend, beacon: beacon,
+		cfg: cfg, stack: stack, eth: backend, filters: filterSystem, beacon: beacon,
 		genesis:    backend.BlockChain().Genesis().Hash(),
 		Fresh:      fresh,
 		stopMining: make(chan struct{}),
@@ -243,6 +245,13 @@ func (c *Chain) RPC() *rpc.Client { return c.stack.Attach() }
 
 // Commit mines a block now, whatever the pool holds (for tests).
 func (c *Chain) Commit() common.Hash { return c.beacon.Commit() }
+
+// Executable reports whether the pool holds the transaction with hash h as
+// executable: the next block takes it (for tests that commit blocks; the
+// pool promotes what it receives in the background).
+func (c *Chain) Executable(h common.Hash) bool {
+	return c.eth.TxPool().Status(h) == txpool.TxStatusPending
+}
 
 // Rewind makes the block with hash parent the head: the blocks after it
 // leave the canonical chain and their transactions return to the pool (a
