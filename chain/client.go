@@ -37,7 +37,8 @@ type Client struct {
 
 // Direct is a node in this process (the embedded dev chain) that answers
 // the calls coffer makes most often — per transaction (estimate, send) and
-// per block (head, blocks with receipts) — as Go calls, without encoding
+// per block (head, blocks with receipts, the indexer's headers and logs) —
+// as Go calls, without encoding
 // JSON-RPC messages. Its answers and errors are what the node's JSON-RPC
 // methods give, a revert as a *RevertError.
 type Direct interface {
@@ -50,6 +51,13 @@ type Direct interface {
 	Head(ctx context.Context) (Block, error)
 	// Blocks is Client.Blocks's answer (from ≤ to, at most maxBlocks).
 	Blocks(ctx context.Context, from, to uint64, want func(common.Hash) bool) ([]Block, error)
+	// HeadNumber is eth_blockNumber.
+	HeadNumber(ctx context.Context) (uint64, error)
+	// Header is eth_getBlockByNumber's header (nil: latest), or
+	// ethereum.NotFound.
+	Header(ctx context.Context, number *big.Int) (*types.Header, error)
+	// Logs is eth_getLogs.
+	Logs(ctx context.Context, q ethereum.FilterQuery) ([]types.Log, error)
 }
 
 // Retry tuning of new clients.
@@ -66,9 +74,9 @@ func (c *Client) SetRetry(retries int, backoff time.Duration) {
 	c.retries, c.backoff = max(retries, 0), max(backoff, time.Millisecond)
 }
 
-// SetDirect makes EstimateGas, SendRawBatch, Head and Blocks call d instead
-// of the JSON-RPC client; the other calls still go through it. Call it
-// before the client is used.
+// SetDirect makes EstimateGas, SendRawBatch, Head, Blocks, HeadNumber,
+// Header and Logs call d instead of the JSON-RPC client; the other calls
+// still go through it. Call it before the client is used.
 func (c *Client) SetDirect(d Direct) { c.direct = d }
 
 // SetTimeout bounds each call to one URL.
@@ -208,6 +216,9 @@ func (c *Client) Eth() *ethclient.Client { return ethclient.NewClient(c.RPC()) }
 
 // HeadNumber returns the latest block number.
 func (c *Client) HeadNumber(ctx context.Context) (n uint64, err error) {
+	if c.direct != nil {
+		return c.direct.HeadNumber(ctx)
+	}
 	err = c.do(ctx, func(ctx context.Context, ec *ethclient.Client, _ *rpc.Client) error {
 		n, err = ec.BlockNumber(ctx)
 		return err
@@ -217,6 +228,9 @@ func (c *Client) HeadNumber(ctx context.Context) (n uint64, err error) {
 
 // Header returns a block header (nil number: latest).
 func (c *Client) Header(ctx context.Context, number *big.Int) (h *types.Header, err error) {
+	if c.direct != nil {
+		return c.direct.Header(ctx, number)
+	}
 	err = c.do(ctx, func(ctx context.Context, ec *ethclient.Client, _ *rpc.Client) error {
 		h, err = ec.HeaderByNumber(ctx, number)
 		return err
@@ -663,6 +677,9 @@ func redactURL(u string) string {
 
 // Logs runs eth_getLogs.
 func (c *Client) Logs(ctx context.Context, q ethereum.FilterQuery) (logs []types.Log, err error) {
+	if c.direct != nil {
+		return c.direct.Logs(ctx, q)
+	}
 	err = c.do(ctx, func(ctx context.Context, ec *ethclient.Client, _ *rpc.Client) error {
 		logs, err = ec.FilterLogs(ctx, q)
 		return err

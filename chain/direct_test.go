@@ -179,3 +179,87 @@ func spew(b chain.Block) string {
 	}
 	return s
 }
+
+// TestDirectHeadersAndLogs: the dev chain's Direct answers the indexer's
+// calls — the head's number, headers by number (and the latest, and one
+// past the head), logs by range, address and topic, by block hash, and
+// queries eth_getLogs refuses — as the node's JSON-RPC does.
+func TestDirectHeadersAndLogs(t *testing.T) {
+	ctx := context.Background()
+	e := newDirectEnv(t)
+	dc, addr, nft, opts, viaRPC := e.dc, e.addr, e.nft, e.opts, e.viaRPC
+	direct := chain.NewFromRPC(1337, dc.RPC())
+	defer direct.Close()
+	direct.SetDirect(dc.Direct())
+
+	inst := nft.Instance(dc.Client(), addr)
+	for i := range 3 {
+		tx, err := bind.Transact(inst, opts, nft.PackMint(common.HexToAddress(fmt.Sprintf("0x%x", 0xb0+i)), fmt.Sprintf("http://127.0.0.1/metadata/%d.json", i)))
+		if err != nil {
+			t.Fatalf("mint %d: %v", i, err)
+		}
+		waitMined(t, viaRPC, []common.Hash{tx.Hash()})
+	}
+	dc.Commit() // a block without transactions
+
+	head, err := viaRPC.HeadNumber(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := direct.HeadNumber(ctx); err != nil || got != head {
+		t.Fatalf("head number: direct %d, %v; json-rpc %d", got, err, head)
+	}
+	for _, n := range []*big.Int{nil, big.NewInt(0), big.NewInt(1), new(big.Int).SetUint64(head)} {
+		want, err := viaRPC.Header(ctx, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := direct.Header(ctx, n)
+		if err != nil || got.Hash() != want.Hash() { // the hash covers every field
+			t.Fatalf("header %v: direct %+v, %v; json-rpc %+v", n, got, err, want)
+		}
+	}
+	past := new(big.Int).SetUint64(head + 1)
+	if _, err := viaRPC.Header(ctx, past); !errors.Is(err, ethereum.NotFound) {
+		t.Fatalf("json-rpc header past the head: %v", err)
+	}
+	if _, err := direct.Header(ctx, past); !errors.Is(err, ethereum.NotFound) {
+		t.Fatalf("direct header past the head: %v", err)
+	}
+
+	transfer := crypto.Keccak256Hash([]byte("Transfer(address,address,uint256)"))
+	last, err := viaRPC.Header(ctx, new(big.Int).SetUint64(head-1)) // the last mint's block
+	if err != nil {
+		t.Fatal(err)
+	}
+	lastHash := last.Hash()
+	queries := map[string]ethereum.FilterQuery{
+		"all":                      {FromBlock: big.NewInt(0), ToBlock: new(big.Int).SetUint64(head)},
+		"open range":               {FromBlock: big.NewInt(1)},
+		"address and topic":        {FromBlock: big.NewInt(1), ToBlock: new(big.Int).SetUint64(head), Addresses: []common.Address{addr}, Topics: [][]common.Hash{{transfer}}},
+		"another address":          {FromBlock: big.NewInt(1), ToBlock: new(big.Int).SetUint64(head), Addresses: []common.Address{common.HexToAddress("0xdead")}},
+		"one block by hash":        {BlockHash: &lastHash},
+		"to topic":                 {FromBlock: big.NewInt(1), Topics: [][]common.Hash{{transfer}, {}, {common.BytesToHash(common.HexToAddress("0xb1").Bytes())}}},
+		"beyond the head":          {FromBlock: new(big.Int).SetUint64(head + 1), ToBlock: new(big.Int).SetUint64(head + 5)},
+		"reversed (refused)":       {FromBlock: big.NewInt(3), ToBlock: big.NewInt(2)},
+		"five topics (refused)":    {FromBlock: big.NewInt(1), Topics: [][]common.Hash{{}, {}, {}, {}, {}}},
+		"hash and range (refused)": {BlockHash: &lastHash, FromBlock: big.NewInt(1)},
+	}
+	for name, q := range queries {
+		want, werr := viaRPC.Logs(ctx, q)
+		got, gerr := direct.Logs(ctx, q)
+		if (werr == nil) != (gerr == nil) || werr != nil && werr.Error() != gerr.Error() {
+			t.Errorf("%s: direct error %v; json-rpc %v", name, gerr, werr)
+			continue
+		}
+		if len(got) != len(want) || len(want) > 0 && !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: direct %d logs %+v\njson-rpc %d logs %+v", name, len(got), got, len(want), want)
+		}
+	}
+	if all, _ := direct.Logs(ctx, queries["address and topic"]); len(all) != 3 {
+		t.Fatalf("%d transfer logs of the collection, want the 3 mints'", len(all))
+	}
+	if one, _ := direct.Logs(ctx, queries["to topic"]); len(one) != 1 {
+		t.Fatalf("%d transfer logs to 0xb1, want 1", len(one))
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
@@ -12,19 +13,25 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/core/vm"
 	"github.com/ethereum/go-ethereum/eth"
+	"github.com/ethereum/go-ethereum/eth/filters"
 	"github.com/ethereum/go-ethereum/eth/gasestimator"
+	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/holiman/uint256"
 
 	"github.com/cofferhq/coffer/chain"
 )
 
 // Direct answers coffer's most frequent calls — per transaction the gas
-// estimate and the send, per block the head and the blocks with receipts —
-// as Go calls into the node, without JSON-RPC (see chain.Direct). The tests
-// hold the answers to what the same node says over JSON-RPC.
-func (c *Chain) Direct() chain.Direct { return direct{c.eth} }
+// estimate and the send, per block the head, the blocks with receipts and
+// the indexer's headers and logs — as Go calls into the node, without
+// JSON-RPC (see chain.Direct). The tests hold the answers to what the same
+// node says over JSON-RPC.
+func (c *Chain) Direct() chain.Direct { return direct{c.eth, c.filters} }
 
-type direct struct{ eth *eth.Ethereum }
+type direct struct {
+	eth     *eth.Ethereum
+	filters *filters.FilterSystem
+}
 
 // estimateErrorRatio is go-ethereum's for eth_estimateGas: the search stops
 // within 1.5 % above the least gas that succeeds.
@@ -221,4 +228,74 @@ func copyReceipt(r *types.Receipt) *types.Receipt {
 		c.Logs[i] = &cl
 	}
 	return &c
+}
+
+// HeadNumber is eth_blockNumber.
+func (d direct) HeadNumber(context.Context) (uint64, error) {
+	return d.eth.BlockChain().CurrentBlock().Number.Uint64(), nil
+}
+
+// Header is eth_getBlockByNumber(number, false)'s header (nil: the latest),
+// ethereum.NotFound past the head.
+func (d direct) Header(_ context.Context, number *big.Int) (*types.Header, error) {
+	bc := d.eth.BlockChain()
+	var h *types.Header
+	switch {
+	case number == nil:
+		h = bc.CurrentBlock()
+	case number.IsUint64():
+		h = bc.GetHeaderByNumber(number.Uint64())
+	}
+	if h == nil {
+		return nil, ethereum.NotFound
+	}
+	return types.CopyHeader(h), nil
+}
+
+// What a JSON-RPC client of the node is told for the queries eth_getLogs
+// refuses (by ethclient, the node's argument decoding, eth/filters).
+var (
+	errExceedMaxTopics    = errors.New("invalid argument 0: exceed max topics")
+	errBlockHashWithRange = errors.New("cannot specify both BlockHash and FromBlock/ToBlock")
+	errInvalidBlockRange  = errors.New("invalid block range params")
+)
+
+// Logs is eth_getLogs, run by the same filter system as the node's
+// JSON-RPC method (a nil FromBlock or ToBlock is the latest block).
+func (d direct) Logs(ctx context.Context, q ethereum.FilterQuery) ([]types.Log, error) {
+	if q.BlockHash != nil && (q.FromBlock != nil || q.ToBlock != nil) {
+		return nil, errBlockHashWithRange
+	}
+	if len(q.Topics) > 4 {
+		return nil, errExceedMaxTopics
+	}
+	var f *filters.Filter
+	if q.BlockHash != nil {
+		f = d.filters.NewBlockFilter(*q.BlockHash, q.Addresses, q.Topics)
+	} else {
+		begin, end := rpc.LatestBlockNumber.Int64(), rpc.LatestBlockNumber.Int64()
+		if q.FromBlock != nil {
+			begin = q.FromBlock.Int64()
+		}
+		if q.ToBlock != nil {
+			end = q.ToBlock.Int64()
+		}
+		if begin >= 0 && end >= 0 && begin > end {
+			return nil, errInvalidBlockRange
+		}
+		f = d.filters.NewRangeFilter(begin, end, q.Addresses, q.Topics, 0)
+	}
+	logs, err := f.Logs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The filter system caches what it reads: the caller gets copies, as
+	// it would decoded answers.
+	out := make([]types.Log, len(logs))
+	for i, l := range logs {
+		out[i] = *l
+		out[i].Topics = slices.Clone(l.Topics)
+		out[i].Data = slices.Clone(l.Data)
+	}
+	return out, nil
 }
