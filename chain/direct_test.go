@@ -24,6 +24,7 @@ import (
 type directEnv struct {
 	dc     *devchain.Chain
 	viaRPC *chain.Client
+	direct *chain.Client // the same node through Direct
 	from   common.Address
 	opts   *bind.TransactOpts // from's
 	nft    *bindings.CofferNFT
@@ -37,6 +38,9 @@ func newDirectEnv(t *testing.T) *directEnv {
 	e.dc = fundedChain(t, false, "", key)
 	e.viaRPC = chain.NewFromRPC(1337, e.dc.RPC())
 	t.Cleanup(e.viaRPC.Close)
+	e.direct = chain.NewFromRPC(1337, e.dc.RPC())
+	e.direct.SetDirect(e.dc.Direct())
+	t.Cleanup(e.direct.Close)
 	addr, tx, err := bind.DeployContract(e.opts, common.FromHex(bindings.CofferNFTMetaData.Bin), e.dc.Client(), e.nft.PackConstructor("T", "T", e.from, e.from))
 	if err != nil {
 		t.Fatal(err)
@@ -105,10 +109,7 @@ func TestDirectEstimateGas(t *testing.T) {
 func TestDirectBlocks(t *testing.T) {
 	ctx := context.Background()
 	e := newDirectEnv(t)
-	dc, addr, nft, opts, viaRPC := e.dc, e.addr, e.nft, e.opts, e.viaRPC
-	direct := chain.NewFromRPC(1337, dc.RPC())
-	defer direct.Close()
-	direct.SetDirect(dc.Direct())
+	dc, addr, nft, opts, viaRPC, direct := e.dc, e.addr, e.nft, e.opts, e.viaRPC, e.direct
 
 	inst := nft.Instance(dc.Client(), addr)
 	other := common.HexToAddress("0xbb")
@@ -187,10 +188,7 @@ func spew(b chain.Block) string {
 func TestDirectHeadersAndLogs(t *testing.T) {
 	ctx := context.Background()
 	e := newDirectEnv(t)
-	dc, addr, nft, opts, viaRPC := e.dc, e.addr, e.nft, e.opts, e.viaRPC
-	direct := chain.NewFromRPC(1337, dc.RPC())
-	defer direct.Close()
-	direct.SetDirect(dc.Direct())
+	dc, addr, nft, opts, viaRPC, direct := e.dc, e.addr, e.nft, e.opts, e.viaRPC, e.direct
 
 	inst := nft.Instance(dc.Client(), addr)
 	for i := range 3 {
