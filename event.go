@@ -5,12 +5,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"math/big"
-	"strconv"
 	"strings"
 	"time"
-
-	"github.com/ethereum/go-ethereum/common"
 )
 
 // Event types. A webhook or a stream subscribes to types or to a family
@@ -81,35 +77,6 @@ type EventFilter struct {
 	Limit   int      // default 100, capped at 500
 }
 
-// addr is an address that marshals EIP-55 checksummed.
-type eventAddr common.Address
-
-func (a eventAddr) MarshalText() ([]byte, error) { return []byte(AddressHex(common.Address(a))), nil }
-
-func u64String(n *uint64) *string {
-	if n == nil {
-		return nil
-	}
-	s := strconv.FormatUint(*n, 10)
-	return &s
-}
-
-func bigString(b *big.Int) *string {
-	if b == nil {
-		return nil
-	}
-	s := b.String()
-	return &s
-}
-
-func mustJSON(v any) json.RawMessage {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic("coffer: event data: " + err.Error())
-	}
-	return b
-}
-
 func owners(ids ...string) []string {
 	var out []string
 	for _, id := range ids {
@@ -122,48 +89,55 @@ func owners(ids ...string) []string {
 
 // TransactionEvent is "transaction.<status>" for t as it is now.
 func TransactionEvent(t *Transaction) *Event {
-	value := "0"
+	return &Event{ID: NewID("evt"), Type: EventTxPrefix + t.Status, Subject: t.ID, Owners: owners(t.OwnerID), Data: transactionData(t)}
+}
+
+func transactionData(t *Transaction) json.RawMessage {
+	o := newJSONObject(512)
+	o.str("id", t.ID)
+	o.str("kind", t.Kind)
+	o.u64("chain_id", t.ChainID)
+	o.addr("from", t.From)
+	o.addrPtr("to", t.To)
 	if t.Value != nil {
-		value = t.Value.String()
+		o.bigString("value", t.Value)
+	} else {
+		o.str("value", "0")
 	}
-	data := struct {
-		ID              string       `json:"id"`
-		Kind            string       `json:"kind"`
-		ChainID         uint64       `json:"chain_id"`
-		From            eventAddr    `json:"from"`
-		To              *eventAddr   `json:"to"`
-		Value           string       `json:"value"`
-		Nonce           *uint64      `json:"nonce"`
-		Hash            *common.Hash `json:"hash"`
-		Status          string       `json:"status"`
-		BlockNumber     *uint64      `json:"block_number"`
-		GasUsed         *string      `json:"gas_used"`
-		ContractAddress *eventAddr   `json:"contract_address,omitempty"`
-		Error           string       `json:"error,omitempty"`
-		CreatedAt       time.Time    `json:"created_at"`
-		UpdatedAt       time.Time    `json:"updated_at"`
-	}{t.ID, t.Kind, t.ChainID, eventAddr(t.From), (*eventAddr)(t.To), value, t.Nonce, t.Hash, t.Status, t.BlockNumber,
-		u64String(t.GasUsed), (*eventAddr)(t.ContractAddress), t.Error, t.CreatedAt, t.UpdatedAt}
-	return &Event{ID: NewID("evt"), Type: EventTxPrefix + t.Status, Subject: t.ID, Owners: owners(t.OwnerID), Data: mustJSON(data)}
+	o.u64Ptr("nonce", t.Nonce)
+	o.hashPtr("hash", t.Hash)
+	o.str("status", t.Status)
+	o.u64Ptr("block_number", t.BlockNumber)
+	o.u64String("gas_used", t.GasUsed)
+	if t.ContractAddress != nil {
+		o.addr("contract_address", *t.ContractAddress)
+	}
+	o.strOmit("error", t.Error)
+	o.time("created_at", t.CreatedAt)
+	o.time("updated_at", t.UpdatedAt)
+	return o.done()
 }
 
 // MintEvent is "mint.<status>" for m as it is now; recipient is the user
 // owning m.To ("" when none), who may see it too.
 func MintEvent(m *Mint, recipient string) *Event {
-	data := struct {
-		ID              string       `json:"id"`
-		CollectionID    string       `json:"collection_id"`
-		To              eventAddr    `json:"to"`
-		TokenURI        string       `json:"token_uri"`
-		Status          string       `json:"status"`
-		TransactionID   string       `json:"transaction_id"`
-		TransactionHash *common.Hash `json:"transaction_hash"`
-		TokenID         *string      `json:"token_id"`
-		Error           string       `json:"error,omitempty"`
-		CreatedAt       time.Time    `json:"created_at"`
-		UpdatedAt       time.Time    `json:"updated_at"`
-	}{m.ID, m.CollectionID, eventAddr(m.To), m.TokenURI, m.Status, m.TxID, m.TxHash, bigString(m.TokenID), m.Error, m.CreatedAt, m.UpdatedAt}
-	return &Event{ID: NewID("evt"), Type: EventMintPrefix + m.Status, Subject: m.ID, Owners: owners(m.OwnerID, recipient), Data: mustJSON(data)}
+	return &Event{ID: NewID("evt"), Type: EventMintPrefix + m.Status, Subject: m.ID, Owners: owners(m.OwnerID, recipient), Data: mintData(m)}
+}
+
+func mintData(m *Mint) json.RawMessage {
+	o := newJSONObject(384)
+	o.str("id", m.ID)
+	o.str("collection_id", m.CollectionID)
+	o.addr("to", m.To)
+	o.str("token_uri", m.TokenURI)
+	o.str("status", m.Status)
+	o.str("transaction_id", m.TxID)
+	o.hashPtr("transaction_hash", m.TxHash)
+	o.bigString("token_id", m.TokenID)
+	o.strOmit("error", m.Error)
+	o.time("created_at", m.CreatedAt)
+	o.time("updated_at", m.UpdatedAt)
+	return o.done()
 }
 
 // TransferEvent is "nft.transfer" for t; from and to are the users owning
@@ -176,22 +150,21 @@ func TransferEvent(t Transfer, fromUser, toUser string) *Event {
 	if t.TokenID != nil {
 		tokenID = t.TokenID.String()
 	}
-	data := struct {
-		ChainID         uint64      `json:"chain_id"`
-		Contract        eventAddr   `json:"contract"`
-		TokenID         string      `json:"token_id"`
-		From            eventAddr   `json:"from"`
-		To              eventAddr   `json:"to"`
-		TransactionHash common.Hash `json:"transaction_hash"`
-		BlockNumber     uint64      `json:"block_number"`
-		BlockHash       common.Hash `json:"block_hash"`
-		LogIndex        uint        `json:"log_index"`
-	}{t.ChainID, eventAddr(t.Contract), tokenID, eventAddr(t.From), eventAddr(t.To), t.TxHash, t.BlockNumber, t.BlockHash, t.LogIndex}
+	o := newJSONObject(384)
+	o.u64("chain_id", t.ChainID)
+	o.addr("contract", t.Contract)
+	o.str("token_id", tokenID)
+	o.addr("from", t.From)
+	o.addr("to", t.To)
+	o.hash("transaction_hash", t.TxHash)
+	o.u64("block_number", t.BlockNumber)
+	o.hash("block_hash", t.BlockHash)
+	o.u64("log_index", uint64(t.LogIndex))
 	sum := sha256.Sum256(fmt.Appendf(nil, "%s|%d|%s|%s|%d", eventIDTransferLabel, t.ChainID, t.BlockHash.Hex(), t.TxHash.Hex(), t.LogIndex))
 	return &Event{
 		ID: "evt_" + hex.EncodeToString(sum[:10]), Type: EventNFTTransfer,
 		Subject: fmt.Sprintf("token:%d:%s:%s", t.ChainID, strings.ToLower(t.Contract.Hex()), tokenID),
-		Owners:  owners(toUser, fromUser), Data: mustJSON(data),
+		Owners:  owners(toUser, fromUser), Data: o.done(),
 	}
 }
 
