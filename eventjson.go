@@ -16,10 +16,8 @@ import (
 // share of a mint's CPU.
 type jsonObject struct{ b []byte }
 
-func newJSONObject(size int) *jsonObject {
-	o := &jsonObject{b: make([]byte, 0, size)}
-	o.b = append(o.b, '{')
-	return o
+func newJSONObject(size int) jsonObject {
+	return jsonObject{b: append(make([]byte, 0, size), '{')}
 }
 
 // done closes the object and returns it.

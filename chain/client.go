@@ -53,8 +53,8 @@ type Direct interface {
 	Blocks(ctx context.Context, from, to uint64, want func(common.Hash) bool) ([]Block, error)
 	// HeadNumber is eth_blockNumber.
 	HeadNumber(ctx context.Context) (uint64, error)
-	// Header is eth_getBlockByNumber's header (nil: latest), or
-	// ethereum.NotFound.
+	// Header is eth_getBlockByNumber's header (nil: latest; number is not
+	// negative), or ethereum.NotFound.
 	Header(ctx context.Context, number *big.Int) (*types.Header, error)
 	// Logs is eth_getLogs.
 	Logs(ctx context.Context, q ethereum.FilterQuery) ([]types.Log, error)
@@ -226,9 +226,10 @@ func (c *Client) HeadNumber(ctx context.Context) (n uint64, err error) {
 	return n, err
 }
 
-// Header returns a block header (nil number: latest).
+// Header returns a block header (nil number: latest; the negative tags —
+// pending, safe, finalized — go to the node over JSON-RPC).
 func (c *Client) Header(ctx context.Context, number *big.Int) (h *types.Header, err error) {
-	if c.direct != nil {
+	if c.direct != nil && (number == nil || number.Sign() >= 0) {
 		return c.direct.Header(ctx, number)
 	}
 	err = c.do(ctx, func(ctx context.Context, ec *ethclient.Client, _ *rpc.Client) error {

@@ -13,6 +13,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/params"
+	"github.com/ethereum/go-ethereum/rpc"
 
 	"github.com/cofferhq/coffer/chain"
 	"github.com/cofferhq/coffer/chain/devchain"
@@ -207,7 +208,7 @@ func TestDirectHeadersAndLogs(t *testing.T) {
 	if got, err := direct.HeadNumber(ctx); err != nil || got != head {
 		t.Fatalf("head number: direct %d, %v; json-rpc %d", got, err, head)
 	}
-	for _, n := range []*big.Int{nil, big.NewInt(0), big.NewInt(1), new(big.Int).SetUint64(head)} {
+	for _, n := range []*big.Int{nil, big.NewInt(0), big.NewInt(1), new(big.Int).SetUint64(head), big.NewInt(int64(rpc.FinalizedBlockNumber))} {
 		want, err := viaRPC.Header(ctx, n)
 		if err != nil {
 			t.Fatal(err)

@@ -3,6 +3,7 @@ package chain
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/ethereum/go-ethereum/rpc"
@@ -16,22 +17,22 @@ const headsRetry = time.Second
 // new head block (eth_subscribe "newHeads"), until ctx ends, so that a
 // follower reads a block when it is sealed rather than at its next poll.
 // Only connections that carry notifications can announce (ws://, IPC, the
-// in-process dev chain); when none of the client's URLs can, WatchHeads
-// returns false at once and the caller polls alone. A subscription that
-// breaks (a node restarted, a socket dropped) is made again after a pause,
-// on the first URL that takes it.
+// in-process dev chain); when none of the client's URLs does, WatchHeads
+// returns false and the caller polls alone. It subscribes in the
+// background, so a node that is down holds up no caller, and wakes the
+// caller once subscribed (blocks may have come before); a subscription
+// that breaks (a node restarted, a socket dropped) is made again after a
+// pause, on the first URL that takes it. Nodes that answer that they have
+// no eth_subscribe end the watch.
 func (c *Client) WatchHeads(ctx context.Context, wake chan<- struct{}) bool {
-	// A header is decoded into nothing: the announcement is what counts.
-	heads := make(chan struct{}, 16)
-	sub, err := c.subscribeHeads(ctx, heads)
-	if errors.Is(err, rpc.ErrNotificationsUnsupported) {
+	if !slices.ContainsFunc(c.rpcs, (*rpc.Client).SupportsSubscriptions) {
 		return false
 	}
+	// A header is decoded into nothing: the announcement is what counts.
+	heads := make(chan struct{}, 16)
 	go func() {
-		var retry <-chan time.Time
-		if sub == nil {
-			retry = time.After(headsRetry)
-		}
+		var sub *rpc.ClientSubscription
+		retry := time.After(0)
 		for {
 			var broken <-chan error
 			if sub != nil {
@@ -48,8 +49,12 @@ func (c *Client) WatchHeads(ctx context.Context, wake chan<- struct{}) bool {
 			case <-broken:
 				sub, retry = nil, time.After(headsRetry)
 			case <-retry:
+				var err error
+				if sub, err = c.subscribeHeads(ctx, heads); errors.Is(err, rpc.ErrNotificationsUnsupported) {
+					return
+				}
 				retry = nil
-				if sub, _ = c.subscribeHeads(ctx, heads); sub == nil {
+				if sub == nil {
 					retry = time.After(headsRetry)
 				}
 				poke(wake) // blocks may have come while nobody listened

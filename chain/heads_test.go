@@ -55,6 +55,7 @@ func TestWatchHeads(t *testing.T) {
 		if !c.WatchHeads(ctx, wake) {
 			t.Fatalf("%s: WatchHeads says the node cannot announce heads", name)
 		}
+		woken(t, wake, name+" once subscribed")
 		quiet(t, wake, name+" before any block")
 		for i := range 2 {
 			dc.Commit()
@@ -126,6 +127,7 @@ func TestWatchHeadsResubscribes(t *testing.T) {
 	if !c.WatchHeads(ctx, wake) {
 		t.Fatal("WatchHeads says a WebSocket node cannot announce heads")
 	}
+	woken(t, wake, "once subscribed")
 	announce := func(n uint64) {
 		t.Helper()
 		deadline := time.Now().Add(30 * time.Second)
@@ -193,6 +195,7 @@ func TestWatchHeadsAnvil(t *testing.T) {
 	if !ws.WatchHeads(ctx, wake) {
 		t.Fatal("WatchHeads says anvil cannot announce heads over WebSocket")
 	}
+	woken(t, wake, "once subscribed")
 	quiet(t, wake, "before any block")
 	if err := overHTTP.RawCall(ctx, nil, "evm_mine"); err != nil {
 		t.Fatal(err)
